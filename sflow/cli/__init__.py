@@ -20,7 +20,9 @@ COMMAND_MODULES = [
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 on usage errors; keep that, no usage dump
+    def error(
+        self, message: str
+    ) -> None:  # argparse exits 2 on usage errors; keep that, no usage dump
         self.print_usage(sys.stderr)
         self.exit(2, f"sflow: error: {message}\n")
 

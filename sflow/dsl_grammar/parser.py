@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import suppress
 from copy import copy
 from dataclasses import dataclass
 from functools import lru_cache
@@ -392,10 +393,8 @@ def expected_at(prefix: str) -> set[str]:
     _state.depth = 0
     _state.open_parens = []
     recovery = _Recovery(prefix)
-    try:
+    with suppress(Exception):  # completion must keep working on any text
         lark_parser().parse(prefix, on_error=recovery)
-    except Exception:  # completion must keep working on any text
-        pass
     return recovery.end_accepts if recovery.end_accepts is not None else {"STRATEGY", "TEST"}
 
 
