@@ -108,4 +108,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # qlib's Position.get_stock_list iterates a set: which held stocks TopkDropout sells first (ties
+    # and NaN scores) depends on string hashing. Pin the hash seed so runs are reproducible; the
+    # sflow worker pins the same seed.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
     sys.exit(main())

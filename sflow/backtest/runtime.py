@@ -1,0 +1,178 @@
+"""Run a qlib strategy over a period with progress, reused exchange and sflow's metrics.
+
+The job functions here run inside the worker process (``sflow.backtest.worker``); they import qlib
+lazily. :func:`run_strategy` is qlib's own ``backtest(...)`` (same ``get_strategy_executor`` and
+``backtest_loop``) with a progress hook on ``post_exe_step`` and the exchange taken from
+``qlib_env.get_exchange``, so its numbers equal a hand-written qlib script's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sflow.backtest import qlib_env
+from sflow.backtest.data import checks
+
+Progress = Callable[[int, int, str | None], None]  # (processed steps, total steps, current date)
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    """Everything a daily backtest needs besides the strategy (the ``test`` block, resolved)."""
+
+    provider_uri: str
+    start: str
+    end: str
+    universe: str = "csi300"
+    benchmark: str = "SH000300"
+    account: float = 1e8
+    open_cost: float = 0.0005
+    close_cost: float = 0.0015
+    min_cost: float = 5.0
+    deal_price: str = "close"
+    limit_threshold: float | None = None  # region default (cn: 0.095, us: none)
+    reuse_exchange: bool = True
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BacktestSpec:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def prepare(spec: BacktestSpec) -> None:
+    """Check the data for this spec and initialise qlib on it (instant when already warm)."""
+    checks.check_universe(spec.provider_uri, spec.universe, spec.start, spec.end)
+    checks.check_instrument(spec.provider_uri, spec.benchmark)
+    qlib_env.init_qlib(spec.provider_uri)
+
+
+def signal_start(start: str) -> str:
+    """The trading day before ``start``: decisions on day t read the signal of t-1."""
+    from qlib.data import D
+
+    cal = D.calendar(end_time=start)
+    return str(cal[-2] if len(cal) > 1 else cal[-1])[:10]
+
+
+def load_signal(expr: str, spec: BacktestSpec) -> Any:
+    """A qlib expression over the universe as a (datetime, instrument) Series, benchmark dropped."""
+    from qlib.data import D
+
+    raw = D.features(
+        D.instruments(spec.universe), [expr], start_time=signal_start(spec.start), end_time=spec.end
+    )
+    series = raw.iloc[:, 0].swaplevel().sort_index()
+    return series.drop(spec.benchmark, level="instrument", errors="ignore")
+
+
+def _exchange_kwargs(spec: BacktestSpec) -> dict[str, Any]:
+    from qlib.config import C
+
+    threshold = C.limit_threshold if spec.limit_threshold is None else spec.limit_threshold
+    kwargs = {
+        "codes": spec.universe,
+        "freq": "day",
+        "limit_threshold": threshold,
+        "deal_price": spec.deal_price,
+        "open_cost": spec.open_cost,
+        "close_cost": spec.close_cost,
+        "min_cost": spec.min_cost,
+    }
+    if spec.reuse_exchange:
+        x = qlib_env.get_exchange(
+            spec.universe,
+            spec.start,
+            spec.end,
+            **{k: kwargs[k] for k in kwargs if k not in ("codes", "freq")},
+        )
+        return {"exchange": x}
+    return kwargs
+
+
+def run_strategy(
+    strategy: Any, spec: BacktestSpec, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Backtest a qlib strategy object; returns report, orders and metrics (JSON-ready)."""
+    from qlib.backtest import get_strategy_executor
+    from qlib.backtest.backtest import backtest_loop
+    from qlib.data import D
+
+    from sflow.backtest import metrics
+
+    days = [str(d)[:10] for d in D.calendar(start_time=spec.start, end_time=spec.end)]
+    total = len(days)
+    executor = {
+        "class": "SimulatorExecutor",
+        "module_path": "qlib.backtest.executor",
+        "kwargs": {"time_per_step": "day", "generate_portfolio_metrics": True},
+    }
+    with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trade_strategy, trade_executor = get_strategy_executor(
+            spec.start,
+            spec.end,
+            strategy,
+            executor,
+            spec.benchmark,
+            spec.account,
+            _exchange_kwargs(spec),
+        )
+        if progress is not None:
+            step_done = trade_strategy.post_exe_step
+            done = [0]
+
+            def hook(execute_result: Any) -> None:
+                step_done(execute_result)
+                done[0] += 1
+                progress(done[0], total, days[done[0] - 1] if done[0] <= total else None)
+
+            trade_strategy.post_exe_step = hook
+        pm, ind = backtest_loop(spec.start, spec.end, trade_strategy, trade_executor)
+    report = pm["1day"][0]
+    orders = metrics.orders_from_indicator(ind["1day"][1])
+    return {
+        "metrics": metrics.compute_metrics(report, orders),
+        "equity": metrics.equity_curve(report),
+        "orders": orders,
+        "report": report,
+    }
+
+
+def run_topk_job(
+    progress: Progress | None = None,
+    *,
+    spec: dict[str, Any],
+    signal: str = "$close/Ref($close,20)-1",
+    topk: int = 30,
+    n_drop: int = 5,
+) -> dict[str, Any]:
+    """Worker job: qlib's ``TopkDropoutStrategy`` on a signal expression (bench / reference)."""
+    t0 = time.perf_counter()
+    bt = BacktestSpec.from_dict(spec)
+    prepare(bt)
+    from qlib.contrib.strategy import TopkDropoutStrategy
+
+    t_init = time.perf_counter()
+    strategy = TopkDropoutStrategy(signal=load_signal(signal, bt), topk=topk, n_drop=n_drop)
+    result = run_strategy(strategy, bt, progress)
+    result.pop("report")
+    result["timings"] = {"init": t_init - t0, "run": time.perf_counter() - t_init}
+    return result
+
+
+def warm_up(progress: Progress | None = None, *, provider_uri: str) -> dict[str, Any]:
+    """Worker job: initialise qlib on a data directory and import the backtest modules."""
+    t0 = time.perf_counter()
+    qlib_env.init_qlib(provider_uri)
+    from qlib.backtest import backtest  # noqa: F401
+    from qlib.contrib.strategy import TopkDropoutStrategy  # noqa: F401
+
+    return {"seconds": time.perf_counter() - t0, "pid": __import__("os").getpid()}
