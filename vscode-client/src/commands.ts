@@ -1,0 +1,294 @@
+// The extension's commands (palette, editor menus, status bar) and the handling of server command
+// results: open the generated module, show the quick-test report, screen results, drafts and history.
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { quickTestTargetAt, strategyAt } from "./blocks";
+import type { ServerManager } from "./client";
+import type { Panels } from "./panels";
+import type { QuickTestResult, QuickTestStatus, RunQuickTestResponse } from "./protocol";
+import {
+  isGenerateCodeResult,
+  isHistoryResult,
+  isRecord,
+  isRestoreSessionResult,
+  isRunQuickTestResponse,
+  isScreenResult,
+  ServerCommands,
+  TERMINAL_STATES,
+} from "./protocol";
+import { renderHistoryHtml, renderReportHtml, renderScreenHtml } from "./report/html";
+import type { SflowStatusBar } from "./statusBar";
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class Commands {
+  /** Quick tests started from this window whose report has not been shown yet. */
+  private readonly awaitingReport = new Set<string>();
+
+  constructor(
+    private readonly server: ServerManager,
+    private readonly panels: Panels,
+    private readonly status: SflowStatusBar,
+    private readonly output: vscode.OutputChannel,
+  ) {}
+
+  register(context: vscode.ExtensionContext): void {
+    const reg = (id: string, fn: (...args: unknown[]) => Promise<void> | void): void => {
+      context.subscriptions.push(
+        vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+          try {
+            await fn(...args);
+          } catch (err) {
+            this.fail(err);
+          }
+        }),
+      );
+    };
+    reg("sflow.client.generatePython", (uri) => this.generatePython(uri));
+    reg("sflow.client.runQuickTest", (uri) => this.runQuickTest(uri));
+    reg("sflow.client.cancelQuickTest", (testId) => this.cancelQuickTest(testId));
+    reg("sflow.client.screen", (uri) => this.screen(uri));
+    reg("sflow.client.restoreSession", (uri) => this.restoreSession(uri));
+    reg("sflow.client.showHistory", (uri) => this.showHistory(uri));
+    reg("sflow.client.openReport", (uri) => this.openReport(uri));
+    reg("sflow.client.restartServer", () => this.server.restart());
+    reg("sflow.client.showOutput", () => {
+      this.output.show(true);
+    });
+  }
+
+  private fail(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.output.appendLine(`[client] ${message}`);
+    void vscode.window.showErrorMessage(`sflow: ${message}`, "Show Output").then((c) => {
+      if (c) {
+        this.output.show(true);
+      }
+    });
+  }
+
+  /** The sflow document to act on: the given URI, else the active editor's. */
+  private async target(uri: unknown): Promise<{ doc: vscode.TextDocument; line: number }> {
+    const active = vscode.window.activeTextEditor;
+    if (uri instanceof vscode.Uri && uri.toString() !== active?.document.uri.toString()) {
+      return { doc: await vscode.workspace.openTextDocument(uri), line: 0 };
+    }
+    if (!active || active.document.languageId !== "sflow") {
+      throw new Error("open a .sflow file first");
+    }
+    return { doc: active.document, line: active.selection.active.line };
+  }
+
+  async generatePython(uri: unknown): Promise<void> {
+    const { doc, line } = await this.target(uri);
+    const name = strategyAt(doc.getText(), line);
+    const args: unknown[] = [doc.uri.toString(), ...(name ? [name] : [])];
+    const result = await this.server.execute(ServerCommands.generateCode, args);
+    await this.onCommandResult(ServerCommands.generateCode, args, result);
+  }
+
+  async runQuickTest(uri: unknown): Promise<void> {
+    const { doc, line } = await this.target(uri);
+    const name = quickTestTargetAt(doc.getText(), line);
+    const args: unknown[] = [doc.uri.toString(), ...(name ? [name] : [])];
+    this.status.setQuickTest({ testId: "…", status: "PENDING", message: name ?? "" });
+    const result = await this.server.execute(ServerCommands.runQuickTest, args);
+    await this.onCommandResult(ServerCommands.runQuickTest, args, result);
+  }
+
+  async cancelQuickTest(testId: unknown): Promise<void> {
+    let id = typeof testId === "string" ? testId : this.status.activeTest?.testId;
+    if (!id || id === "…") {
+      id = await vscode.window.showInputBox({ prompt: "Id of the quick test to cancel" });
+    }
+    if (!id) {
+      return;
+    }
+    await this.server.execute(ServerCommands.cancelQuickTest, [id]);
+    void vscode.window.setStatusBarMessage(`sflow: cancel requested for quick test ${id}`, 5000);
+  }
+
+  async screen(uri: unknown): Promise<void> {
+    const { doc, line } = await this.target(uri);
+    const name = strategyAt(doc.getText(), line);
+    const date = await vscode.window.showInputBox({
+      prompt: "Screen date (YYYY-MM-DD); empty for the last trading day of the data",
+      validateInput: (v) => (v === "" || DATE.test(v) ? undefined : "Use YYYY-MM-DD"),
+    });
+    if (date === undefined) {
+      return;
+    }
+    const args: unknown[] = [doc.uri.toString(), name ?? null, ...(date ? [date] : [])];
+    const result = await this.server.execute(ServerCommands.screen, args);
+    await this.onCommandResult(ServerCommands.screen, args, result);
+  }
+
+  async restoreSession(uri: unknown): Promise<void> {
+    const { doc } = await this.target(uri);
+    const args: unknown[] = [doc.uri.toString()];
+    const result = await this.server.execute(ServerCommands.restoreSession, args);
+    await this.onCommandResult(ServerCommands.restoreSession, args, result);
+  }
+
+  async showHistory(uri: unknown): Promise<void> {
+    const { doc } = await this.target(uri);
+    const args: unknown[] = [doc.uri.toString()];
+    const result = await this.server.execute(ServerCommands.showHistory, args);
+    await this.onCommandResult(ServerCommands.showHistory, args, result);
+  }
+
+  /** Shows a saved quick-test result JSON (the active JSON editor, the given file, or one picked). */
+  async openReport(uri: unknown): Promise<void> {
+    let text: string | undefined;
+    const active = vscode.window.activeTextEditor?.document;
+    if (uri instanceof vscode.Uri) {
+      text = (await vscode.workspace.openTextDocument(uri)).getText();
+    } else if (active && (active.languageId === "json" || active.fileName.toLowerCase().endsWith(".json"))) {
+      text = active.getText();
+    } else {
+      const picked = await vscode.window.showOpenDialog({ filters: { "Quick-test result": ["json"] }, canSelectMany: false });
+      if (!picked?.[0]) {
+        return;
+      }
+      text = (await vscode.workspace.openTextDocument(picked[0])).getText();
+    }
+    const parsed: unknown = JSON.parse(text);
+    if (!isRunQuickTestResponse(parsed)) {
+      throw new Error("not a quick-test result (it needs testId and status)");
+    }
+    const report = parsed as QuickTestResult;
+    this.panels.show("report", `Quick test: ${report.test ?? report.strategy ?? report.testId}`, (o) => renderReportHtml(report, o));
+  }
+
+  /** Acts on the result of a server command, however it was invoked (palette or code lens). */
+  async onCommandResult(command: string, args: unknown[], result: unknown): Promise<void> {
+    switch (command) {
+      case ServerCommands.generateCode:
+        return this.openGenerated(result);
+      case ServerCommands.runQuickTest:
+        return this.onQuickTestResponse(result);
+      case ServerCommands.screen:
+        if (isScreenResult(result)) {
+          this.panels.show("screen", "sflow screen", (o) => renderScreenHtml(result, o));
+        }
+        return;
+      case ServerCommands.restoreSession:
+        return this.offerDraft(args, result);
+      case ServerCommands.showHistory:
+        if (isHistoryResult(result)) {
+          const name = typeof args[0] === "string" ? path.basename(vscode.Uri.parse(args[0]).path) : "document";
+          this.panels.show("history", `sflow history: ${name}`, (o) => renderHistoryHtml(result, name, o));
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async openGenerated(result: unknown): Promise<void> {
+    if (!isGenerateCodeResult(result)) {
+      if (isRecord(result) && typeof result.code === "string") {
+        const doc = await vscode.workspace.openTextDocument({ language: "python", content: result.code });
+        await vscode.window.showTextDocument(doc, vscode.ViewColumn.Beside);
+        return;
+      }
+      throw new Error("the server returned no generated module");
+    }
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(result.path));
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+    const validation = result.validationStatus ?? "";
+    if (validation && !/^(passed|valid|ok|success)$/i.test(validation)) {
+      void vscode.window.showWarningMessage(`sflow: generated ${path.basename(result.path)} — validation: ${validation}`);
+    } else {
+      vscode.window.setStatusBarMessage(`sflow: generated ${path.basename(result.path)}`, 5000);
+    }
+  }
+
+  private async onQuickTestResponse(result: unknown): Promise<void> {
+    if (!isRunQuickTestResponse(result)) {
+      throw new Error("the server returned no quick test");
+    }
+    const response: RunQuickTestResponse = result;
+    const status: QuickTestStatus = { testId: response.testId, status: response.status };
+    if (response.message) {
+      status.message = response.message;
+    }
+    if (response.reportPath) {
+      status.reportPath = response.reportPath;
+    }
+    this.status.setQuickTest(status);
+    if (response.result || TERMINAL_STATES.includes(response.status)) {
+      await this.showQuickTest(response.testId, response.status, response.result, response.reportPath, response.message);
+    } else {
+      // Still queued or running: the report follows with the terminal sflow/quickTestStatus.
+      this.awaitingReport.add(response.testId);
+    }
+  }
+
+  /** Handles the server's sflow/quickTestStatus notification. */
+  onQuickTestStatus(status: QuickTestStatus): void {
+    this.status.setQuickTest(status);
+    if (TERMINAL_STATES.includes(status.status) && this.awaitingReport.delete(status.testId)) {
+      this.showQuickTest(status.testId, status.status, undefined, status.reportPath, status.message).catch((e: unknown) => {
+        this.fail(e);
+      });
+    }
+  }
+
+  private async showQuickTest(
+    testId: string,
+    state: string,
+    result: QuickTestResult | undefined,
+    reportPath: string | undefined,
+    message: string | undefined,
+  ): Promise<void> {
+    if (state === "CANCELLED") {
+      void vscode.window.showInformationMessage(`sflow: quick test ${testId} was cancelled`);
+      return;
+    }
+    let report = result;
+    if (!report && reportPath) {
+      if (reportPath.toLowerCase().endsWith(".json")) {
+        report = JSON.parse(await fs.readFile(reportPath, "utf8")) as QuickTestResult;
+      } else {
+        const open = await vscode.window.showInformationMessage(`sflow: quick test ${testId} report: ${reportPath}`, "Open");
+        if (open) {
+          await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(reportPath));
+        }
+        return;
+      }
+    }
+    if (state === "FAILED" && !report?.metrics) {
+      throw new Error(`quick test ${testId} failed${message ? `: ${message}` : report?.error ? `: ${report.error}` : ""}`);
+    }
+    if (!report) {
+      throw new Error(`quick test ${testId} finished without a result`);
+    }
+    const title = `Quick test: ${report.test ?? report.strategy ?? testId}`;
+    const shown = report;
+    this.panels.show("report", title, (o) => renderReportHtml(shown, o));
+  }
+
+  private async offerDraft(args: unknown[], result: unknown): Promise<void> {
+    if (!isRestoreSessionResult(result)) {
+      void vscode.window.showInformationMessage("sflow: no saved draft for this file");
+      return;
+    }
+    const uriText = typeof args[0] === "string" ? args[0] : undefined;
+    const choice = await vscode.window.showInformationMessage(
+      `sflow: a draft of this file was saved at ${result.savedAt}.`,
+      "Replace Editor Contents",
+      "Open Beside",
+    );
+    if (choice === "Open Beside") {
+      const draft = await vscode.workspace.openTextDocument({ language: "sflow", content: result.text });
+      await vscode.window.showTextDocument(draft, vscode.ViewColumn.Beside);
+    } else if (choice === "Replace Editor Contents" && uriText) {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(uriText));
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), result.text);
+      await vscode.workspace.applyEdit(edit);
+    }
+  }
+}

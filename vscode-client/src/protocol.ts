@@ -1,0 +1,105 @@
+// The sflow server contract as the client sees it: command ids, argument shapes and result types.
+// Pure types and guards; no `vscode` import.
+
+/** Commands the server executes through workspace/executeCommand (and offers as code lenses). */
+export const ServerCommands = {
+  generateCode: "sflow.generateCode",
+  runQuickTest: "sflow.runQuickTest",
+  cancelQuickTest: "sflow.cancelQuickTest",
+  screen: "sflow.screen",
+  restoreSession: "sflow.restoreSession",
+  showHistory: "sflow.showHistory",
+} as const;
+
+/** The custom notification the server sends while a quick test runs. */
+export const QuickTestStatusNotification = "sflow/quickTestStatus";
+
+export type QuickTestState = "PENDING" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
+
+export interface QuickTestStatus {
+  testId: string;
+  status: QuickTestState;
+  percent?: number;
+  message?: string;
+  reportPath?: string;
+}
+
+export interface GenerateCodeResult {
+  path: string;
+  code?: string;
+  validationStatus?: string;
+}
+
+export interface QuickTestResult {
+  testId: string;
+  status: QuickTestState;
+  strategy?: string;
+  test?: string;
+  config?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
+  series?: { dates?: string[]; equity?: (number | null)[]; benchmark?: (number | null)[]; drawdown?: (number | null)[] };
+  trades?: Record<string, unknown>[];
+  error?: string;
+}
+
+export interface RunQuickTestResponse {
+  testId: string;
+  status: QuickTestState;
+  reportPath?: string;
+  result?: QuickTestResult;
+  message?: string;
+}
+
+export interface ScreenRow {
+  ticker: string;
+  passed: boolean;
+  score: number | null;
+  classification?: string | null;
+}
+
+export interface ScreenResult {
+  runId: string;
+  rows: ScreenRow[];
+  date?: string;
+  strategy?: string;
+}
+
+export interface RestoreSessionResult {
+  text: string;
+  savedAt: string;
+}
+
+export interface HistoryResult {
+  generations: Record<string, unknown>[];
+  quickTests: Record<string, unknown>[];
+}
+
+export const TERMINAL_STATES: readonly QuickTestState[] = ["COMPLETED", "FAILED", "CANCELLED"];
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function isQuickTestStatus(value: unknown): value is QuickTestStatus {
+  return isRecord(value) && typeof value.testId === "string" && typeof value.status === "string";
+}
+
+export function isGenerateCodeResult(value: unknown): value is GenerateCodeResult {
+  return isRecord(value) && typeof value.path === "string" && value.path.length > 0;
+}
+
+export function isRunQuickTestResponse(value: unknown): value is RunQuickTestResponse {
+  return isRecord(value) && typeof value.testId === "string" && typeof value.status === "string";
+}
+
+export function isScreenResult(value: unknown): value is ScreenResult {
+  return isRecord(value) && Array.isArray(value.rows);
+}
+
+export function isRestoreSessionResult(value: unknown): value is RestoreSessionResult {
+  return isRecord(value) && typeof value.text === "string";
+}
+
+export function isHistoryResult(value: unknown): value is HistoryResult {
+  return isRecord(value) && (Array.isArray(value.generations) || Array.isArray(value.quickTests));
+}
