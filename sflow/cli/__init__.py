@@ -16,6 +16,7 @@ from sflow.errors import SflowError
 # Each module here has `register(subparsers)`; the order is the order of `sflow --help`.
 COMMAND_MODULES = [
     "sflow.cli.lang",  # check, fmt, export, import
+    "sflow.cli.data",  # data demo/import-csv/sample-us/check
 ]
 
 
