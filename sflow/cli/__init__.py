@@ -16,6 +16,8 @@ from sflow.errors import SflowError
 # Each module here has `register(subparsers)`; the order is the order of `sflow --help`.
 COMMAND_MODULES = [
     "sflow.cli.lang",  # check, fmt, export, import
+    "sflow.cli.templates",  # templates list/seed/add
+    "sflow.cli.db",  # db upgrade/current/downgrade/cleanup/stats
     "sflow.cli.data",  # data demo/import-csv/sample-us/check
 ]
 

@@ -2,7 +2,7 @@
 user's ``sflow templates add FILE.json``.
 
 A record is checked against :data:`TEMPLATE_RECORD_SCHEMA`, then: its ``parameter_schema`` must be
-a valid JSON Schema, its defaults must satisfy it, port names must be unique, and every
+a valid JSON Schema, its defaults must satisfy it (required parameters may lack one), port names must be unique, and every
 ``{placeholder}`` of a string execution hint must name an input port or a parameter.
 """
 
@@ -61,7 +61,7 @@ TEMPLATE_RECORD_SCHEMA: dict[str, Any] = {
         "parameter_schema": {"type": "object"},
         "default_parameters": {"type": "object"},
         "input_ports": {"type": "array", "items": _PORT},
-        "output_ports": {"type": "array", "items": _PORT, "minItems": 1},
+        "output_ports": {"type": "array", "items": _PORT},
         "execution_hints": {"type": "object", "minProperties": 1},
         "validation_rules": {"type": ["object", "null"]},
         "icon": {"type": ["string", "null"], "maxLength": 100},
@@ -132,7 +132,8 @@ def _parameter_problems(record: dict[str, Any]) -> list[str]:
         validator_class.check_schema(schema)
     except SchemaError as exc:
         return [f"parameter_schema: not a valid JSON Schema: {exc.message}"]
-    validator = validator_class(schema)
+    # Defaults may leave out required parameters: the flow must then set them.
+    validator = validator_class({key: value for key, value in schema.items() if key != "required"})
     return [
         f"default_parameters: {_describe(error)}"
         for error in validator.iter_errors(record.get("default_parameters", {}))
