@@ -13,6 +13,7 @@ import {
   missingServerMessage,
   normalizeSettings,
   resolveExecutable,
+  SETTINGS_QUERY,
 } from "./serverCommand";
 import type { SflowStatusBar } from "./statusBar";
 
@@ -69,7 +70,7 @@ export class ServerManager implements vscode.Disposable {
       this.status.setServerState("missing");
       void vscode.window.showErrorMessage(message, "Configure", "Show Output").then((choice) => {
         if (choice === "Configure") {
-          void vscode.commands.executeCommand("workbench.action.openSettings", "sflow.server");
+          void vscode.commands.executeCommand("workbench.action.openSettings", SETTINGS_QUERY);
         } else if (choice === "Show Output") {
           this.output.show(true);
         }
@@ -129,7 +130,7 @@ export class ServerManager implements vscode.Disposable {
         if (choice === "Show Output") {
           this.output.show(true);
         } else if (choice === "Configure") {
-          void vscode.commands.executeCommand("workbench.action.openSettings", "sflow.server");
+          void vscode.commands.executeCommand("workbench.action.openSettings", SETTINGS_QUERY);
         }
       });
     }

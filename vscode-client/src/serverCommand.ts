@@ -28,6 +28,9 @@ export interface ServerLaunch {
 
 export const DEFAULT_COMMAND = "sflow-lsp";
 
+/** The settings editor query that lists this extension's settings (`@ext:<publisher>.<name>`). */
+export const SETTINGS_QUERY = "@ext:sflow.sflow";
+
 /** Settings keys whose change needs a server restart. */
 export const RESTART_KEYS = [
   "sflow.server",

@@ -5,19 +5,21 @@ export type ValueKind = "percent" | "ratio" | "integer" | "money" | "number";
 interface MetricSpec {
   label: string;
   kind: ValueKind;
+  /** Coloured by sign (gains green, losses red); counts and rates are not. */
+  signed?: boolean;
 }
 
 /** Known metrics in display order; unknown keys are shown after them with the key as label. */
 export const METRICS: Record<string, MetricSpec> = {
-  annualized_return: { label: "Annualized return", kind: "percent" },
-  cumulative_return: { label: "Cumulative return", kind: "percent" },
-  information_ratio: { label: "Information ratio", kind: "ratio" },
-  max_drawdown: { label: "Max drawdown", kind: "percent" },
-  mean: { label: "Mean daily return", kind: "percent" },
+  annualized_return: { label: "Annualized return", kind: "percent", signed: true },
+  cumulative_return: { label: "Cumulative return", kind: "percent", signed: true },
+  information_ratio: { label: "Information ratio", kind: "ratio", signed: true },
+  max_drawdown: { label: "Max drawdown", kind: "percent", signed: true },
+  mean: { label: "Mean daily return", kind: "percent", signed: true },
   std: { label: "Daily return std", kind: "percent" },
-  excess_annualized_return: { label: "Excess annualized return", kind: "percent" },
-  excess_information_ratio: { label: "Excess information ratio", kind: "ratio" },
-  excess_max_drawdown: { label: "Excess max drawdown", kind: "percent" },
+  excess_annualized_return: { label: "Excess annualized return", kind: "percent", signed: true },
+  excess_information_ratio: { label: "Excess information ratio", kind: "ratio", signed: true },
+  excess_max_drawdown: { label: "Excess max drawdown", kind: "percent", signed: true },
   turnover: { label: "Turnover", kind: "percent" },
   win_rate: { label: "Win rate", kind: "percent" },
   trade_count: { label: "Trades", kind: "integer" },
@@ -92,16 +94,24 @@ export function formatValue(v: unknown, kind: ValueKind): string {
 }
 
 /** Turns an unknown key such as `sortino_ratio` into a row label: the key itself, as the contract asks. */
-export function metricRows(metrics: Record<string, unknown>): { key: string; label: string; value: string; raw: unknown }[] {
-  const rows: { key: string; label: string; value: string; raw: unknown }[] = [];
+export interface MetricRow {
+  key: string;
+  label: string;
+  value: string;
+  raw: unknown;
+  signed: boolean;
+}
+
+export function metricRows(metrics: Record<string, unknown>): MetricRow[] {
+  const rows: MetricRow[] = [];
   for (const [key, spec] of Object.entries(METRICS)) {
     if (key in metrics) {
-      rows.push({ key, label: spec.label, value: formatValue(metrics[key], spec.kind), raw: metrics[key] });
+      rows.push({ key, label: spec.label, value: formatValue(metrics[key], spec.kind), raw: metrics[key], signed: spec.signed ?? false });
     }
   }
   for (const [key, raw] of Object.entries(metrics)) {
     if (!(key in METRICS)) {
-      rows.push({ key, label: key, value: formatValue(raw, "number"), raw });
+      rows.push({ key, label: key, value: formatValue(raw, "number"), raw, signed: false });
     }
   }
   return rows;

@@ -106,7 +106,7 @@ export function renderReportHtml(result: QuickTestResult, opts: PageOptions): st
       mrows.length
         ? table(
             ["Metric", "Value"],
-            mrows.map((r) => [`<td data-key="${escapeHtml(r.key)}">${escapeHtml(r.label)}</td>`, cell(r.value, `num ${signClass(r.raw)}`)]),
+            mrows.map((r) => [`<td data-key="${escapeHtml(r.key)}">${escapeHtml(r.label)}</td>`, cell(r.value, r.signed ? `num ${signClass(r.raw)}`.trim() : "num")]),
             [false, true],
           )
         : '<p class="empty">No metrics.</p>'
@@ -163,7 +163,7 @@ export function renderReportHtml(result: QuickTestResult, opts: PageOptions): st
           cell(formatValue(t.entry_price, "money"), "num"),
           cell(formatValue(t.exit_price, "money"), "num"),
           cell(formatValue(t.amount, "number"), "num"),
-          cell(formatValue(t.return, "percent"), `num ${signClass(t.return)}`),
+          cell(formatValue(t.return, "percent"), `num ${signClass(t.return)}`.trim()),
           cell(textOf(t.reason, "")),
         ]),
         [false, false, false, true, true, true, true, false],

@@ -3,10 +3,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { SETTINGS_QUERY } from "../../src/serverCommand";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const read = (p: string): string => fs.readFileSync(path.join(ROOT, p), "utf8");
 interface Manifest {
+  name: string;
+  publisher: string;
   main: string;
   contributes: {
     commands: { command: string }[];
@@ -35,6 +38,9 @@ describe("manifest", () => {
     for (const key of read_) {
       assert.ok(key in pkg.contributes.configuration.properties, `${key} is contributed`);
     }
+  });
+  it("opens the settings editor on this extension's id", () => {
+    assert.equal(SETTINGS_QUERY, `@ext:${pkg.publisher}.${pkg.name}`);
   });
   it("points at files that exist and parse", () => {
     const lang = pkg.contributes.languages[0];

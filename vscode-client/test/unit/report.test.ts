@@ -44,11 +44,11 @@ describe("renderReportHtml", () => {
   it("shows the known metrics with labels and formats", () => {
     assert.match(html, /<td data-key="annualized_return">Annualized return<\/td><td class="num pos">12\.34%<\/td>/);
     assert.match(html, /<td data-key="information_ratio">Information ratio<\/td><td class="num pos">1\.052<\/td>/);
-    assert.match(html, /<td data-key="trade_count">Trades<\/td><td class="num pos">12<\/td>/);
+    assert.match(html, /<td data-key="trade_count">Trades<\/td><td class="num">12<\/td>/);
     assert.match(html, /Max drawdown<\/td><td class="num neg">-\d+\.\d\d%/);
   });
   it("shows unknown metrics with the key as label", () => {
-    assert.match(html, /<td data-key="sortino_ratio">sortino_ratio<\/td><td class="num pos">1\.41<\/td>/);
+    assert.match(html, /<td data-key="sortino_ratio">sortino_ratio<\/td><td class="num">1\.41<\/td>/);
   });
   it("shows the config, both charts and the trades", () => {
     assert.match(html, /Account<\/td><td class="num">100,000,000\.00<\/td>/);
