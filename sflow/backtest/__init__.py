@@ -3,7 +3,8 @@
 Importing this package is free: qlib, pandas and numpy load only inside the functions that need
 them. Public entry points (lazy attributes):
 
-- ``generate_demo_data(target, instruments=300, start=..., end=..., seed=42)`` — synthetic market
+- ``generate_demo_data(target, instruments=300, start=..., end=..., seed=42)`` — synthetic market;
+  ``generate_small_demo(target)`` — the 50-instrument × 2021 market the tests share
 - ``Worker``, ``run_isolated`` — worker processes (``sflow.backtest.worker``)
 - ``BacktestSpec`` — a resolved test block (``sflow.backtest.runtime``)
 """
@@ -15,6 +16,7 @@ from typing import Any
 _LAZY = {
     "generate_demo_data": "sflow.backtest.data.demo",
     "DemoSummary": "sflow.backtest.data.demo",
+    "generate_small_demo": "sflow.backtest.data.demo",
     "Worker": "sflow.backtest.worker",
     "run_isolated": "sflow.backtest.worker",
     "JobOutcome": "sflow.backtest.worker",

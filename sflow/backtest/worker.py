@@ -245,7 +245,7 @@ class Worker:
             job = self._queue.get()
             if job is None:
                 return
-            if job._cancel.is_set():
+            if job._cancel.is_set() or self._closed:
                 self._finish(job, JobOutcome(job.id, CANCELLED))
                 continue
             try:
@@ -286,6 +286,12 @@ class Worker:
             if job._cancel.is_set() and cancel_sent is None:
                 cancel_sent = now
                 proc.send(("cancel", job.id))
+            if self._closed:
+                self._drop_proc()
+                self._finish(
+                    job, JobOutcome(job.id, CANCELLED, error="worker closed", elapsed=now - t0)
+                )
+                return
             if cancel_sent is not None and now - cancel_sent > CANCEL_GRACE:
                 self._drop_proc()
                 self._finish(job, JobOutcome(job.id, CANCELLED, elapsed=now - t0))

@@ -177,7 +177,7 @@ def import_csv(
         raise SflowError(f"{src} does not exist")
     if not files:
         raise SflowError(f"{src} has no .csv files")
-    series = [read_symbol_csv(f) for f in files]
+    series = sorted((read_symbol_csv(f) for f in files), key=lambda s: s.symbol)
     symbols = [s.symbol for s in series]
     dupes = sorted({s for s in symbols if symbols.count(s) > 1})
     if dupes:
