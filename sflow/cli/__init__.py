@@ -49,8 +49,13 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    return run_guarded(lambda: args.handler(args))
+
+
+def run_guarded(action) -> int:
+    """Run a command handler: user errors become one message, never a traceback."""
     try:
-        return int(args.handler(args) or 0)
+        return int(action() or 0)
     except SflowError as exc:
         print(f"sflow: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -3,8 +3,10 @@
 Canonical form: 4-space indentation; one blank line between blocks; single blank lines inside a
 block kept; `=` aligned over runs of consecutive node lines and values over runs of consecutive
 settings (a blank line or an own-line comment ends a run); trailing comments aligned over a run;
-keyword arguments as `key=value`; the fewest parentheses that keep the tree. Every comment is kept:
-one inside a multi-line statement moves above it.
+keyword arguments as `key=value`; the fewest parentheses that keep the tree; numbers by value
+(ints grouped with `_` from 10_000 up, floats as Python's repr). Every comment is kept: one inside
+a multi-line statement moves above it. Without source text (JSON import), a blank line separates
+the settings from the nodes.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def _expr(e: A.Expr, parent: int) -> str:
 
 def _atom(e: A.Expr) -> str:
     if isinstance(e, A.Number):
-        text = e.text or repr(e.value)
+        text = number_text(e.value)
         return f"({text})" if text.startswith("-") else text
     if isinstance(e, A.String):
         return quote(e.value)
@@ -66,6 +68,15 @@ def _atom(e: A.Expr) -> str:
     raise TypeError(f"not an expression: {e!r}")
 
 
+def number_text(value: int | float) -> str:
+    """Canonical numbers: ints grouped with `_` from 10_000 up, floats as Python's repr."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:_}" if abs(value) >= 10_000 else str(value)
+    return repr(value)
+
+
 def quote(value: str) -> str:
     escaped = (
         value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
@@ -79,7 +90,7 @@ def value_text(value: A.Value) -> str:
     if isinstance(value, A.Duration):
         return value.text
     if isinstance(value, A.Number):
-        return value.text or repr(value.value)
+        return number_text(value.value)
     return _atom(value)
 
 
@@ -160,6 +171,7 @@ def _block(block: A.Block, comments: Sequence[A.Comment], source_lines) -> list[
     head = _header(block) + "".join(f"  {c.text.rstrip()}" for c in header_trailing)
     lines: list[_Line] = []
     prev_end: int | None = block.span.line
+    prev_stmt: A.Stmt | None = None
     ci = 0
     for stmt in block.body:
         before, trailing = [], []
@@ -176,8 +188,14 @@ def _block(block: A.Block, comments: Sequence[A.Comment], source_lines) -> list[
                 lines.append(_Line(kind="blank"))
             lines.append(_Line(lhs=c.text.rstrip(), kind="comment"))
             prev_end = c.span.line
-        if lines and _blank_between(source_lines, prev_end, stmt.span.line):
+        settings_done = (
+            source_lines is None
+            and isinstance(prev_stmt, A.Setting)
+            and isinstance(stmt, A.NodeDef)
+        )
+        if lines and (settings_done or _blank_between(source_lines, prev_end, stmt.span.line)):
             lines.append(_Line(kind="blank"))
+        prev_stmt = stmt
         line = _stmt_line(stmt)
         line.trailing = " ".join(c.text.rstrip() for c in trailing)
         lines.append(line)

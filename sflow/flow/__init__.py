@@ -1,0 +1,1 @@
+"""Logic flows: the graph a strategy's text describes, its JSON form, templates and validation."""
