@@ -388,7 +388,13 @@ def _parse_chunk(chunk: str, first_line: int, last_chunk: bool) -> ParseResult:
 
 
 def expected_at(prefix: str) -> set[str]:
-    """Terminal names the parser accepts right after ``prefix`` (keywords for completion)."""
+    """Terminal names the parser accepts right after ``prefix`` (keywords for completion).
+
+    Only the block the cursor is in is parsed, so this stays fast at the end of a long file.
+    """
+    starts = [m.start() for m in _BLOCK_START.finditer(prefix)]
+    if starts:
+        prefix = prefix[starts[-1] :]
     _state.comments = []
     _state.depth = 0
     _state.open_parens = []
