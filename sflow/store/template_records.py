@@ -3,13 +3,18 @@ user's ``sflow templates add FILE.json``.
 
 A record is checked against :data:`TEMPLATE_RECORD_SCHEMA`, then: its ``parameter_schema`` must be
 a valid JSON Schema, its defaults must satisfy it (required parameters may lack one), port names must be unique, and every
-``{placeholder}`` of a string execution hint must name an input port or a parameter.
+``{placeholder}`` of a string execution hint must name an input port or a parameter (for users'
+templates; the packaged library's generator may derive further placeholders).
+
+The system library is the package's ``sflow/flow/data/templates.json``; ``SFLOW_TEMPLATE_LIBRARY``
+points a deployment (or a test) at another file of the same format.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -107,7 +112,9 @@ def template_problems(record: Any, *, strict: bool = True) -> list[str]:
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             problems.append(f"{side}: duplicate port names {duplicates}")
-    problems += _hint_problems(record)
+    if strict:
+        # Only users' templates: the packaged library may use placeholders its generator derives.
+        problems += _hint_problems(record)
     return problems
 
 
@@ -182,7 +189,10 @@ class TemplateLibraryFile:
 
 
 def package_library_path() -> Path:
-    """The system template library shipped in the package (``sflow/flow/data/templates.json``)."""
+    """The system template library: SFLOW_TEMPLATE_LIBRARY, else the package's data file."""
+    override = os.environ.get("SFLOW_TEMPLATE_LIBRARY")
+    if override:
+        return Path(override).expanduser()
     return Path(__file__).resolve().parents[1] / "flow" / "data" / "templates.json"
 
 

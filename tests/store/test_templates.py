@@ -47,8 +47,9 @@ def user_template(name: str = "my_rsi", **changes: Any) -> dict[str, Any]:
 def test_every_fixture_and_packaged_template_is_valid() -> None:
     for record in library_records():
         assert template_problems(record) == [], record["name"]
-    if package_library_path().exists():
-        assert load_library_file().records
+    packaged = package_library_path()
+    if packaged.exists():
+        assert load_library_file(packaged).records
 
 
 @pytest.mark.parametrize(
