@@ -46,6 +46,13 @@ def _quiet_imports() -> None:
         import qlib.backtest  # noqa: F401
 
 
+def preload() -> None:
+    """Import qlib and its backtest modules ahead of any data (the worker's start-up preload)."""
+    _quiet_imports()
+    import qlib.contrib.strategy
+    import qlib.data  # noqa: F401
+
+
 def _correct_wma() -> type:
     """A WMA operator with weights 1..n over each (possibly partial) window, NaN-aware.
 

@@ -38,6 +38,8 @@ PENDING, RUNNING, COMPLETED, FAILED, CANCELLED = (
 )
 CANCEL_GRACE = 1.0
 DEFAULT_MEMORY_MB = 4096
+DEFAULT_TIMEOUT = 900.0
+QLIB_PRELOAD = "sflow.backtest.qlib_env:preload"
 _ids = itertools.count(1)
 
 
@@ -185,15 +187,32 @@ class Worker:
         warm: bool = True,
         memory_mb: int | None = DEFAULT_MEMORY_MB,
         env: dict[str, str] | None = None,
+        preload: str | None = None,
+        eager: bool = False,
+        default_timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
+        """``preload``: ``module:function`` each child runs at start (e.g. ``QLIB_PRELOAD``);
+        ``eager``: start the child now, so the first job finds it up (see :meth:`wait_ready`);
+        ``default_timeout``: seconds for jobs submitted without one (None: no limit)."""
         self.warm = warm
+        self.default_timeout = default_timeout
         self.memory_mb = memory_mb
         self.env = dict(env or {})
+        if preload:
+            self.env["SFLOW_WORKER_PRELOAD"] = preload
         self._queue: queue.Queue[JobHandle | None] = queue.Queue()
         self._proc: _Proc | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._dispatch, name="sflow-worker", daemon=True)
         self._thread.start()
+        self._ready = self.submit("sflow.backtest.worker_child:noop") if eager else None
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the eagerly started child has finished its preload."""
+        if self._ready is None:
+            return True
+        out = self._ready.wait(timeout)
+        return out is not None and out.state == COMPLETED
 
     def submit(
         self,
@@ -205,13 +224,17 @@ class Worker:
         timeout: float | None = None,
         job_id: str | None = None,
     ) -> JobHandle:
-        """Queue ``target(progress, **kwargs)`` (``"module:function"`` or a module-level function)."""
+        """Queue ``target(progress, **kwargs)`` (``"module:function"`` or a module-level function).
+
+        ``timeout`` (seconds) defaults to the worker's ``default_timeout``; ``0`` means no limit.
+        """
         if self._closed:
             raise RuntimeError("worker is closed")
         if callable(target):
             target = f"{target.__module__}:{target.__qualname__}"
+        limit = self.default_timeout if timeout is None else timeout
         handle = JobHandle(
-            job_id or f"job-{next(_ids)}", target, dict(kwargs or {}), timeout, on_progress, on_done
+            job_id or f"job-{next(_ids)}", target, dict(kwargs or {}), limit, on_progress, on_done
         )
         self._queue.put(handle)
         return handle

@@ -7,6 +7,7 @@ current, message)``, ``("done", id, value)``, ``("error", id, kind, message, tra
 ``("cancelled", id)``. A job function is called as ``fn(progress, **kwargs)``; ``progress(processed,
 total, current=None, message=None)`` raises :class:`JobCancelled` once the parent asked to cancel.
 When stdin closes (the parent died), the child exits: a worker never outlives its owner.
+``SFLOW_WORKER_PRELOAD=module:function`` is called once at start (e.g. to import qlib early).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def read_message(stream: BinaryIO) -> tuple | None:
     (size,) = _HEADER.unpack(head)
     body = stream.read(size)
     return pickle.loads(body) if len(body) == size else None
+
+
+def noop(progress: Any = None) -> int:
+    """A job that does nothing: waiting for it waits for the worker (and its preload) to be up."""
+    return os.getpid()
 
 
 def resolve(target: str) -> Any:
@@ -113,6 +119,12 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     child = _Child(out)
     threading.Thread(target=child.read_loop, args=(sys.stdin.buffer,), daemon=True).start()
+    preload = os.environ.get("SFLOW_WORKER_PRELOAD")
+    if preload:
+        try:
+            resolve(preload)()
+        except Exception:  # a failed preload only costs speed; the job will report the real error
+            traceback.print_exc()
     child.send(("ready",))
     while True:
         msg = child.jobs.get()

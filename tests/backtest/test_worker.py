@@ -135,3 +135,18 @@ def test_closing_the_worker_ends_the_child() -> None:
     assert time.perf_counter() - t0 < 3
     assert pid is not None and not Path(f"/proc/{pid}").exists()
     assert running.wait(5).state == CANCELLED and queued.wait(5).state == CANCELLED  # type: ignore[union-attr]
+
+
+def test_preload_runs_before_the_first_job(tmp_path: Path) -> None:
+    marker = tmp_path / "preloaded"
+    env = {"SFLOW_TEST_MARKER": str(marker)}
+    with Worker(preload=f"{jobs.__name__}:mark", eager=True, env=env) as w:
+        assert w.wait_ready(30)
+        assert marker.read_text() == str(w.pid)
+        assert w.submit(jobs.pid).wait(30).value == w.pid  # type: ignore[union-attr]
+
+
+def test_default_timeout_applies() -> None:
+    with Worker(default_timeout=0.3) as w:
+        out = w.submit(jobs.sleep_forever).wait(10)
+    assert out is not None and out.error_kind == "timeout"
