@@ -34,6 +34,11 @@ class QlibContext:
     provider_uri: Path
     region: str
     meta: dict
+    version: int = 0  # mtime of calendars/day.txt: rewritten data means a fresh init
+
+
+def _data_version(path: Path) -> int:
+    return (path / "calendars" / "day.txt").stat().st_mtime_ns
 
 
 def _quiet_imports() -> None:
@@ -103,11 +108,16 @@ def wma_values(x: Any, n: int) -> Any:
 
 
 def init_qlib(provider_uri: str | os.PathLike[str], region: str | None = None) -> QlibContext:
-    """Initialise qlib on a data directory once per process (re-initialises on a new directory)."""
+    """Initialise qlib on a data directory once per process.
+
+    A different directory, or the same one rewritten, re-initialises qlib (``qlib.init`` clears its
+    memory caches) and drops the reused exchanges.
+    """
     global _current
     path = checks.check_data_dir(provider_uri)
     with _lock:
-        if _current is not None and _current.provider_uri == path:
+        version = _data_version(path)
+        if _current is not None and _current.provider_uri == path and _current.version == version:
             return _current
         try:
             _quiet_imports()
@@ -127,7 +137,7 @@ def init_qlib(provider_uri: str | os.PathLike[str], region: str | None = None) -
             )
         H["f"].set_limit_size(EXPR_CACHE_ENTRIES)
         _exchanges.clear()
-        _current = QlibContext(path, reg, meta)
+        _current = QlibContext(path, reg, meta, version)
         return _current
 
 

@@ -107,3 +107,27 @@ def test_risk_matches_qlib_risk_analysis() -> None:
     ours = risk(r)
     theirs = risk_analysis(r, freq="day")["risk"]
     assert ours == {k: float(theirs[k]) for k in ours}
+
+
+def test_switching_data_reinitialises(qlib_demo: Path, tmp_path: Path) -> None:
+    from qlib.data import D
+
+    from sflow.backtest.data.demo import generate_demo_data
+
+    other = tmp_path / "other"
+    generate_demo_data(other, instruments=12, start="2021-01-01", end="2021-03-31", seed=99)
+
+    def close() -> pd.Series:
+        return D.features(
+            ["SH000300"], ["$close"], start_time="2021-02-01", end_time="2021-02-26"
+        ).iloc[:, 0]
+
+    a = close()
+    x = qlib_env.get_exchange("csi300", "2021-02-01", "2021-02-26")
+    qlib_env.init_qlib(other)
+    assert qlib_env.current().provider_uri == other.resolve()
+    b = close()
+    assert not np.allclose(a.to_numpy(), b.to_numpy())  # no stale cache from the first directory
+    assert qlib_env.get_exchange("csi300", "2021-02-01", "2021-02-26") is not x
+    qlib_env.init_qlib(qlib_demo)
+    pd.testing.assert_series_equal(close(), a)
