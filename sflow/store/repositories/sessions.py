@@ -132,9 +132,9 @@ class BuilderSessionRepository:
             "created_at": now,
             "created_by": self.user_id,
         }
-        statement = _atomic_upsert(self.session, row, changes)
+        statement = _upsert_statement(self.session.get_bind().dialect.name)
         if statement is not None:
-            self.session.execute(statement)
+            self.session.execute(statement, row)
         else:
             _portable_upsert(self.session, row, changes)
         return session_id
@@ -229,23 +229,44 @@ class BuilderSessionRepository:
         return self.delete(document_session_id(self.user_id, document_uri))
 
 
-def _atomic_upsert(
-    session: Session, row: dict[str, Any], changes: dict[str, Any]
-) -> sa.Executable | None:
+# Columns an autosave overwrites; instance_id is handled apart (kept when the save has none).
+_UPDATED_COLUMNS = (
+    "session_type",
+    "session_name",
+    "draft_logic_flow",
+    "draft_parameters",
+    "draft_metadata",
+    "is_active",
+    "is_deleted",
+    "deleted_at",
+    "last_activity_at",
+    "expires_at",
+    "updated_at",
+    "updated_by",
+)
+_UPSERTS: dict[str, sa.Executable | None] = {}
+
+
+def _upsert_statement(dialect: str) -> sa.Executable | None:
+    """The dialect's one-statement upsert, built once: each autosave only binds values."""
+    if dialect in _UPSERTS:
+        return _UPSERTS[dialect]
     table = BuilderSession.__table__
-    dialect = session.get_bind().dialect.name
+    statement: sa.Executable | None = None
     if dialect in ("mysql", "mariadb"):
-        statement = mysql.insert(table).values(row)
-        keep_instance = sa.func.coalesce(statement.inserted.instance_id, table.c.instance_id)
-        return statement.on_duplicate_key_update(**changes, instance_id=keep_instance)
-    if dialect in ("postgresql", "sqlite"):
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(table).values(row)
-        keep_instance = sa.func.coalesce(statement.excluded.instance_id, table.c.instance_id)
-        return statement.on_conflict_do_update(
-            index_elements=[table.c.id], set_={**changes, "instance_id": keep_instance}
-        )
-    return None
+        insert = mysql.insert(table)
+        new = insert.inserted
+        updates = {name: new[name] for name in _UPDATED_COLUMNS}
+        updates["instance_id"] = sa.func.coalesce(new.instance_id, table.c.instance_id)
+        statement = insert.on_duplicate_key_update(updates)
+    elif dialect in ("postgresql", "sqlite"):
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        new = insert.excluded
+        updates = {name: new[name] for name in _UPDATED_COLUMNS}
+        updates["instance_id"] = sa.func.coalesce(new.instance_id, table.c.instance_id)
+        statement = insert.on_conflict_do_update(index_elements=[table.c.id], set_=updates)
+    _UPSERTS[dialect] = statement
+    return statement
 
 
 def _portable_upsert(session: Session, row: dict[str, Any], changes: dict[str, Any]) -> None:
