@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sflow.backtest.data import binfmt, checks
 from sflow.backtest.data.demo import SMALL_DEMO, generate_demo_data
+from sflow.errors import SflowError
 
 
 def _digest(root: Path) -> str:
@@ -115,3 +117,13 @@ def test_cross_section_has_momentum() -> None:
             ]
         )
     assert np.mean(ics) > 0.03
+
+
+def test_rewrite_replaces_and_foreign_data_is_refused(tmp_path: Path) -> None:
+    generate_demo_data(tmp_path / "d", instruments=30, start="2021-01-01", end="2021-04-30")
+    generate_demo_data(tmp_path / "d", instruments=12, start="2021-01-01", end="2021-04-30")
+    assert len(list((tmp_path / "d" / "features").iterdir())) == 12 + 2  # no stale instruments
+    foreign = tmp_path / "cn_data"
+    (foreign / "calendars").mkdir(parents=True)
+    with pytest.raises(SflowError, match="not written by sflow"):
+        generate_demo_data(foreign, instruments=12, start="2021-01-01", end="2021-04-30")

@@ -8,6 +8,7 @@ the first value the calendar index of the first row, then one value per calendar
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -15,6 +16,26 @@ import numpy as np
 
 FIELDS = ("open", "high", "low", "close", "volume", "vwap", "factor", "change")
 META_FILE = "sflow_data.json"
+
+
+def prepare_target(root: Path) -> None:
+    """Make ``root`` ready for a fresh data set: never clobber qlib data sflow did not write.
+
+    A directory written by ``sflow data`` (it has ``sflow_data.json``) has its calendars,
+    instruments and features removed first, so no stale instrument survives a smaller rewrite.
+    """
+    from sflow.errors import SflowError
+
+    parts = [root / d for d in ("calendars", "instruments", "features")]
+    if any(p.exists() for p in parts):
+        if not (root / META_FILE).is_file():
+            raise SflowError(
+                f"{root} already holds qlib data not written by sflow; choose another directory"
+            )
+        for p in parts:
+            shutil.rmtree(p, ignore_errors=True)
+        (root / META_FILE).unlink()
+    root.mkdir(parents=True, exist_ok=True)
 
 
 def write_calendar(root: Path, days: Sequence[str], future: Sequence[str] = ()) -> None:

@@ -189,6 +189,7 @@ def import_csv(
     if EW_INDEX in symbols:
         raise SflowError(f"{EW_INDEX} is reserved for the equal-weight index; rename that file")
 
+    binfmt.prepare_target(root)
     days = sorted({d for s in series for d in s.dates})
     index = {d: i for i, d in enumerate(days)}
     full = {k: np.full((len(days), len(series)), np.nan) for k in binfmt.FIELDS}

@@ -162,7 +162,7 @@ def generate_demo_data(
     end: str = "2022-12-31",
     seed: int = 42,
 ) -> DemoSummary:
-    """Write the synthetic market to ``target`` (created; existing demo files are overwritten)."""
+    """Write the synthetic market to ``target`` (see ``binfmt.prepare_target`` for an existing one)."""
     root = Path(target)
     rng = np.random.default_rng(seed)
     cal = _calendar(start, end)
@@ -171,6 +171,7 @@ def generate_demo_data(
     if n < 10 or t_len < 60:
         raise ValueError("the demo market needs at least 10 instruments and 60 trading days")
     symbols = _symbols(n)
+    binfmt.prepare_target(root)
 
     ret, vol = _returns(rng, t_len, n)
     first = np.where(rng.random(n) < 0.85, 0, rng.integers(int(t_len * 0.05), int(t_len * 0.7), n))
@@ -223,7 +224,6 @@ def generate_demo_data(
         "change": change,
     }
 
-    root.mkdir(parents=True, exist_ok=True)
     nan = np.float32("nan")
     for i, sym in enumerate(symbols):
         sl = slice(first[i], last[i] + 1)
