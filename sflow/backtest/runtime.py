@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 
 from sflow.backtest import qlib_env
 from sflow.backtest.data import checks
+from sflow.errors import SflowError
 
 Progress = Callable[[int, int, str | None], None]  # (processed steps, total steps, current date)
 
@@ -49,6 +51,8 @@ class BacktestSpec:
 
 def prepare(spec: BacktestSpec) -> None:
     """Check the data for this spec and initialise qlib on it (instant when already warm)."""
+    checks.check_data_dir(spec.provider_uri)
+    checks.check_period(spec.provider_uri, spec.start, spec.end)
     checks.check_universe(spec.provider_uri, spec.universe, spec.start, spec.end)
     checks.check_instrument(spec.provider_uri, spec.benchmark)
     qlib_env.init_qlib(spec.provider_uri)
@@ -62,10 +66,35 @@ def signal_start(start: str) -> str:
     return str(cal[-2] if len(cal) > 1 else cal[-1])[:10]
 
 
+_TOKEN = re.compile(
+    r"\s+|\$[a-z][a-z0-9_]*|[A-Z][A-Za-z]*(?=\s*\()|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+*/(),<>=!&|]"
+)
+
+
+def check_expression(expr: str) -> str:
+    """Refuse anything but ``$fields``, qlib operator calls, numbers and arithmetic (qlib evals it)."""
+    from qlib.data.ops import Operators
+
+    pos = 0
+    while pos < len(expr):
+        m = _TOKEN.match(expr, pos)
+        if m is None:
+            raise SflowError(f"unsafe or invalid qlib expression at column {pos + 1}: {expr!r}")
+        word = m.group()
+        if word[0].isupper():
+            try:
+                getattr(Operators, word)
+            except AttributeError:
+                raise SflowError(f"unknown qlib operator {word!r} in {expr!r}") from None
+        pos = m.end()
+    return expr
+
+
 def load_signal(expr: str, spec: BacktestSpec) -> Any:
     """A qlib expression over the universe as a (datetime, instrument) Series, benchmark dropped."""
     from qlib.data import D
 
+    check_expression(expr)
     raw = D.features(
         D.instruments(spec.universe), [expr], start_time=signal_start(spec.start), end_time=spec.end
     )

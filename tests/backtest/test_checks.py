@@ -59,3 +59,19 @@ def test_last_tradable_date_without_future_calendar(demo_data: Path, tmp_path: P
     shutil.copytree(demo_data, copy)
     (copy / "calendars" / "day_future.txt").unlink()
     assert checks.last_tradable_date(copy) == checks.read_calendar(copy)[-2]  # qlib #2278
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2021-06-01", "2021-03-01", "starts"),
+        ("2019-01-01", "2019-12-31", "outside the data"),
+        ("2021-06-01", "2022-03-01", "after the last tradable day"),
+        ("2021-6-1", "2021-12-01", "bad start date"),
+        ("2021-03-06", "2021-03-07", "no trading day"),
+    ],
+)
+def test_bad_periods(demo_data: Path, start: str, end: str, message: str) -> None:
+    with pytest.raises(SflowError, match=message):
+        checks.check_period(demo_data, start, end)
+    checks.check_period(demo_data, "2021-03-01", "2021-06-30")

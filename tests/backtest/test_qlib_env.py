@@ -131,3 +131,34 @@ def test_switching_data_reinitialises(qlib_demo: Path, tmp_path: Path) -> None:
     assert qlib_env.get_exchange("csi300", "2021-02-01", "2021-02-26") is not x
     qlib_env.init_qlib(qlib_demo)
     pd.testing.assert_series_equal(close(), a)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "$close+[[__import__][0]('os').system][0]('true')*0",
+        "$close.__class__",
+        "Foo($close, 5)",
+        "$close; 1",
+        "open('/tmp/x')",
+    ],
+)
+def test_signal_expressions_are_checked_before_qlib_evaluates_them(
+    qlib_demo: Path, expr: str
+) -> None:
+    from sflow.backtest.runtime import check_expression
+    from sflow.errors import SflowError
+
+    with pytest.raises(SflowError):
+        check_expression(expr)
+
+
+def test_safe_expressions_pass(qlib_demo: Path) -> None:
+    from sflow.backtest.runtime import check_expression
+
+    for expr in (
+        "$close/Ref($close,20)-1",
+        "Mean($close, 5) > EMA($close, 0.5)",
+        "WMA($vwap,10)*1e-3",
+    ):
+        assert check_expression(expr) == expr

@@ -163,3 +163,20 @@ def check_instrument(path: str | os.PathLike[str], symbol: str) -> None:
         raise SflowError(
             f"instrument {symbol} has no $close data in {root} (a benchmark must exist in the data)"
         )
+
+
+def check_period(path: str | os.PathLike[str], start: str, end: str) -> None:
+    """Fail unless [start, end] is a valid backtest period inside the data's calendar."""
+    days = read_calendar(path)
+    last = last_tradable_date(path)
+    for name, value in (("start", start), ("end", end)):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value or ""):
+            raise SflowError(f"bad {name} date {value!r} (expected YYYY-MM-DD)")
+    if start > end:
+        raise SflowError(f"the period starts ({start}) after it ends ({end})")
+    if end < days[0] or start > last:
+        raise SflowError(f"the period {start} .. {end} is outside the data ({days[0]} .. {last})")
+    if end > last:
+        raise SflowError(f"the period ends {end}, after the last tradable day of the data ({last})")
+    if not any(start <= d <= end for d in days):
+        raise SflowError(f"no trading day between {start} and {end}")
