@@ -59,7 +59,8 @@ class DatabaseFactory:
             with self.admin.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
         except Exception as exc:
-            return f"{self.backend} at {SERVER_URLS[self.backend]} unreachable: {exc}"
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            return f"{self.backend} at {SERVER_URLS[self.backend]} unreachable: {reason}"
         return None
 
     def url(self) -> str:

@@ -102,6 +102,8 @@ def test_db_commands(databases: DatabaseFactory, capsys: pytest.CaptureFixture[s
     assert code == 0 and f"-> {migrate.head_revision()}" in out
     code, out, _ = run(capsys, "db", "upgrade", "--database", url)
     assert code == 0 and "already at" in out
+    code, out, _ = run(capsys, "db", "downgrade", "-1", "--database", url)
+    assert code == 0 and "-> 0004" in out
     code, out, _ = run(capsys, "db", "downgrade", "0003", "--database", url)
     assert code == 0 and "-> 0003" in out
     code, out, _ = run(capsys, "db", "current", "--database", url, "--json")

@@ -132,6 +132,22 @@ def test_instance_link_is_kept_and_set_null_when_the_instance_goes(
             assert count == 0, model.__tablename__
 
 
+def test_the_portable_upsert_fallback_behaves_like_the_atomic_one(
+    session: Session, user: str
+) -> None:
+    from sflow.store.repositories import sessions as module
+
+    drafts = BuilderSessionRepository(session, user)
+    drafts.autosave(URI, text="atomic")
+    row = {"id": document_session_id(user, URI + "#p"), "user_id": user, "draft_logic_flow": {}}
+    changes = {"draft_metadata": {"text": "one"}, "is_active": True}
+    module._portable_upsert(session, row | changes, changes)
+    module._portable_upsert(session, row | changes, {**changes, "draft_metadata": {"text": "two"}})
+    found = drafts.get(row["id"])
+    assert found is not None and found.draft_metadata == {"text": "two"}
+    assert len(rows_for(session, user)) == 2
+
+
 WRITERS = 4
 WRITES = 25
 
