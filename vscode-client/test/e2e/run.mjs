@@ -1,13 +1,14 @@
 // End-to-end test of the extension in a real VS Code: installs the built .vsix into code-server, opens a
 // scratch folder of .sflow files in headless Chromium (playwright-core) and checks what a user sees.
 // Server-dependent steps run only with SFLOW_E2E_SERVER=1 (and SFLOW_E2E_PYTHON = a Python with sflow).
-// Screenshots of every step go to <repo>/.artifacts/vscode-e2e/. Exit code 1 when any step fails.
+// Screenshots of every step go to <repo>/.artifacts/vscode-e2e/<no-server|mock|server>/. Exit code 1 when any step fails.
 //
 // Environment:
 //   SFLOW_CODE_SERVER_ENTRY  code-server's out/node/entry.js (default: the cache of scripts/vscode-e2e-install.sh)
 //   SFLOW_E2E_VSIX           the extension package (default: vscode-client/sflow.vsix)
 //   SFLOW_E2E_CHROMIUM       browser executable (default: /usr/bin/chromium)
 //   SFLOW_E2E_SERVER=1       also run the steps that need the sflow language server
+//   SFLOW_E2E_SERVER=mock    the same steps against test/e2e/mock_server.py (a contract stand-in)
 //   SFLOW_E2E_PYTHON         Python that has sflow installed (default: <repo>/.venv/bin/python)
 //   SFLOW_E2E_QLIB_DATA      qlib data for the quick test (default: `sflow data demo` into the scratch folder)
 //   SFLOW_E2E_KEEP=1         keep the scratch folder
@@ -22,7 +23,8 @@ import { chromium } from "playwright-core";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLIENT = path.resolve(HERE, "../..");
 const REPO = path.resolve(CLIENT, "..");
-const ARTIFACTS = path.join(REPO, ".artifacts", "vscode-e2e");
+const MODE = process.env.SFLOW_E2E_SERVER === "mock" ? "mock" : process.env.SFLOW_E2E_SERVER === "1" ? "server" : "no-server";
+const ARTIFACTS = path.join(REPO, ".artifacts", "vscode-e2e", MODE);
 const CS_VERSION = process.env.SFLOW_CODE_SERVER_VERSION ?? "4.100.3";
 const ENTRY =
   process.env.SFLOW_CODE_SERVER_ENTRY ??
@@ -30,7 +32,10 @@ const ENTRY =
     `code-server-${CS_VERSION}`, "node_modules", "code-server", "out", "node", "entry.js");
 const VSIX = process.env.SFLOW_E2E_VSIX ?? path.join(CLIENT, "sflow.vsix");
 const CHROMIUM = process.env.SFLOW_E2E_CHROMIUM ?? "/usr/bin/chromium";
-const WITH_SERVER = process.env.SFLOW_E2E_SERVER === "1";
+// "1": the real server (SFLOW_E2E_PYTHON -m sflow.server); "mock": test/e2e/mock_server.py, a stand-in
+// that speaks the same contract, to exercise the client's server-dependent paths on their own.
+const MOCK = MODE === "mock";
+const WITH_SERVER = MODE !== "no-server";
 const PYTHON = process.env.SFLOW_E2E_PYTHON ?? path.join(REPO, ".venv", "bin", "python");
 
 const GOLDEN = `# Golden cross with an RSI filter
@@ -164,6 +169,12 @@ async function runPalette(title) {
   await page.keyboard.press("Enter");
 }
 
+/** Closes every editor and group, so the next file opens alone. */
+async function closeAllEditors() {
+  await runPalette("View: Close All Editor Groups");
+  await page.waitForTimeout(300);
+}
+
 async function openFile(name) {
   const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: name }).first();
   if (await row.count()) {
@@ -174,7 +185,7 @@ async function openFile(name) {
     await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 10000 });
     await page.keyboard.press("Enter");
   }
-  await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor({ timeout: 15000 });
+  await page.locator(".editor-group-container.active .tabs-container .tab.active", { hasText: name }).first().waitFor({ timeout: 15000 });
   await page.locator(".editor-instance .monaco-editor .view-lines").first().waitFor({ timeout: 15000 });
 }
 
@@ -269,7 +280,12 @@ async function main() {
     "editor.semanticHighlighting.enabled": false,
     "files.autoSave": "off",
   };
-  if (WITH_SERVER) {
+  if (MOCK) {
+    expect(fs.existsSync(PYTHON), `SFLOW_E2E_PYTHON ${PYTHON} (a Python with pygls) does not exist`);
+    const wrapper = path.join(scratch, "sflow-mock-lsp");
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${PYTHON}" "${path.join(HERE, "mock_server.py")}" "$@"\n`, { mode: 0o755 });
+    Object.assign(settings, { "sflow.server.command": wrapper, "sflow.trace.server": "messages" });
+  } else if (WITH_SERVER) {
     expect(fs.existsSync(PYTHON), `SFLOW_E2E_PYTHON ${PYTHON} does not exist`);
     let qlibData = process.env.SFLOW_E2E_QLIB_DATA;
     if (!qlibData) {
@@ -455,10 +471,12 @@ async function main() {
         const widget = page.locator(".suggest-widget");
         await widget.waitFor({ state: "visible", timeout: 20000 });
         await waitFor(async () => {
-          const t = (await widget.textContent()) ?? "";
-          return /\bsma\b/.test(t) && /\bema\b|\brsi\b/.test(t);
+          const labels = await widget.locator(".monaco-list-row .label-name").allTextContents();
+          return labels.includes("sma") && (labels.includes("ema") || labels.includes("rsi"));
         }, "sma and ema/rsi in the suggestions", 20000);
+        await screenshot(`${String(stepNo).padStart(2, "0")}-completion-widget`);
         await page.keyboard.press("Escape");
+        await runPalette("File: Revert File");
       });
 
       await step("hover shows a template's docs", async () => {
@@ -472,6 +490,7 @@ async function main() {
       });
 
       await step("Generate Python code lens opens the generated module", async () => {
+        await closeAllEditors();
         await openFile("golden_cross.sflow");
         const lens = page.locator(".codelens-decoration a", { hasText: /Generate Python/ }).first();
         await lens.waitFor({ state: "visible", timeout: 30000 });
@@ -481,8 +500,10 @@ async function main() {
       });
 
       await step("Run quick test code lens shows the report with metrics", async () => {
+        await closeAllEditors();
         await openFile("golden_cross.sflow");
-        const lens = page.locator(".codelens-decoration a", { hasText: /Run quick test/i }).first();
+        // The lens over the test block (the last one in the file).
+        const lens = page.locator(".codelens-decoration a", { hasText: /Run quick test/i }).last();
         await lens.waitFor({ state: "visible", timeout: 30000 });
         await lens.click();
         await waitFor(async () => /quick test/.test(await statusItemText()), "quick-test progress in the status bar", 60000).catch(() => {
@@ -512,6 +533,6 @@ try {
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
 fs.mkdirSync(ARTIFACTS, { recursive: true });
-fs.writeFileSync(path.join(ARTIFACTS, "results.json"), JSON.stringify({ withServer: WITH_SERVER, results }, null, 2));
-log(`# e2e${WITH_SERVER ? " (with server)" : ""}: ${passed} passed, ${failed} failed; screenshots in ${path.relative(REPO, ARTIFACTS)}/`);
+fs.writeFileSync(path.join(ARTIFACTS, "results.json"), JSON.stringify({ server: MOCK ? "mock" : WITH_SERVER ? "sflow" : "none", results }, null, 2));
+log(`# e2e${MOCK ? " (mock server)" : WITH_SERVER ? " (with server)" : ""}: ${passed} passed, ${failed} failed; screenshots in ${path.relative(REPO, ARTIFACTS)}/`);
 process.exit(failed ? 1 : 0);
