@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,3 +168,38 @@ def test_templates_commands(
         capsys, "templates", "list", "--json", "--database", url, "--user", "someone-else"
     )
     assert "my_ma" not in {t["name"] for t in json.loads(out)}
+
+
+def _first_use(url: str, errors: multiprocessing.Queue) -> None:
+    try:
+        forget_engines()
+        ensure_database(url, library=LIBRARY)
+    except BaseException:
+        errors.put(traceback.format_exc())
+
+
+def test_concurrent_first_use_migrates_and_seeds_once(databases: DatabaseFactory) -> None:
+    url = databases.url()
+    context = multiprocessing.get_context("fork")
+    errors = context.Queue()
+    workers = [context.Process(target=_first_use, args=(url, errors)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    problems = []
+    while not errors.empty():
+        problems.append(errors.get())
+    assert not problems, "\n".join(problems)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        names = (
+            connection.execute(
+                sa.text("SELECT name FROM node_templates WHERE is_system_template = :yes"),
+                {"yes": True},
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert sorted(names) == sorted(r["name"] for r in json.loads(LIBRARY.read_text())["templates"])
