@@ -1,0 +1,256 @@
+"""`workspace/executeCommand` handlers (arguments `[uri, name?, …]`, as the VS Code client sends).
+
+Each is thin: find the document and strategy, then hand the work to `features.commands`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as T
+from pygls.uris import from_fs_path, to_fs_path
+
+from sflow.dsl_grammar import ast as A
+from sflow.server.app import SflowServer, guard, roots, server
+from sflow.server.features import commands
+from sflow.server.features.commands import Job, RequestFailed, not_available
+from sflow.server.store_bridge import StoreUnavailable
+
+
+async def _strategy(ls: SflowServer, uri: Any, name: Any) -> tuple[Any, A.Strategy]:
+    if not isinstance(uri, str):
+        raise RequestFailed("expected the document URI as the first argument")
+    analysis = await ls.docs.analysis(uri, ls.library)
+    if analysis is None:
+        path = to_fs_path(uri)
+        if not path or not Path(path).is_file():
+            raise RequestFailed(f"{uri} is not open")
+        ls.docs.update(uri, None, commands.read_source(Path(path)))
+        analysis = await ls.docs.analysis(uri, ls.library)
+        ls.docs.close(uri)
+    strategies = analysis.document.strategies
+    if isinstance(name, str) and name:
+        found = analysis.document.strategy(name)
+        if found is None:
+            raise RequestFailed(f"no strategy `{name}` in {uri}")
+        return analysis, found
+    if not strategies:
+        raise RequestFailed(f"{uri} defines no strategy")
+    return analysis, strategies[0]
+
+
+def _arg(args: tuple, i: int) -> Any:
+    return args[i] if len(args) > i else None
+
+
+@server.command("sflow.generateCode")
+@guard
+async def generate_code(ls: SflowServer, *args: Any) -> dict:
+    entry = commands.codegen_entry()
+    if entry is None:
+        raise not_available("Python code generation (sflow.codegen)")
+    analysis, strategy = await _strategy(ls, _arg(args, 0), _arg(args, 1))
+    options = _arg(args, 2) if isinstance(_arg(args, 2), dict) else {}
+    path = commands.generated_path(analysis.uri, strategy.name.name)
+
+    def work(job: Job):
+        job.report(f"generating {strategy.name.name}", 10)
+        return commands.call_flexibly(
+            entry,
+            text=analysis.text,
+            source=analysis.text,
+            document=analysis.document,
+            strategy=strategy.name.name,
+            strategy_name=strategy.name.name,
+            name=strategy.name.name,
+            library=analysis.library,
+            source_path=to_fs_path(analysis.uri),
+            path=to_fs_path(analysis.uri),
+            database_url=ls.store.database_url,
+            user_id=ls.store.user_id,
+        )
+
+    result = await Job(ls, "Generate Python").run(work)
+    code = commands.result_field(result, "code", "generated_code", "source")
+    if not isinstance(code, str):
+        raise RequestFailed("code generation returned no code")
+    status = commands.result_field(result, "validation_status", "validationStatus", "status")
+    status = getattr(status, "value", status)
+    if options.get("apply"):
+        await _write_module(ls, path, code)
+    return {"path": str(path), "code": code, "validationStatus": str(status or "UNKNOWN")}
+
+
+async def _write_module(ls: SflowServer, path: Path, code: str) -> None:
+    uri = from_fs_path(str(path))
+    caps = ls.client_capabilities.workspace
+    edit_caps = caps.workspace_edit if caps else None
+    if (
+        edit_caps
+        and edit_caps.document_changes
+        and edit_caps.resource_operations
+        and "create" in edit_caps.resource_operations
+    ):
+        whole = T.Range(T.Position(0, 0), T.Position(10**6, 0))
+        edit = T.WorkspaceEdit(
+            document_changes=[
+                T.CreateFile(uri=uri, options=T.CreateFileOptions(overwrite=True)),
+                T.TextDocumentEdit(
+                    text_document=T.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                    edits=[T.TextEdit(range=whole, new_text=code)],
+                ),
+            ]
+        )
+        result = await ls.workspace_apply_edit_async(
+            T.ApplyWorkspaceEditParams(edit=edit, label="Generate Python strategy")
+        )
+        if result.applied:
+            return
+    await asyncio.to_thread(path.write_text, code, "utf-8")
+
+
+@server.command("sflow.runQuickTest")
+@guard
+async def run_quick_test(ls: SflowServer, *args: Any) -> dict:
+    entry = commands.quick_test_entry()
+    if entry is None:
+        raise not_available("Quick tests (the sflow.backtest quick-test service)")
+    analysis, strategy = await _strategy(ls, _arg(args, 0), _arg(args, 1))
+    test_name = _arg(args, 2) if isinstance(_arg(args, 2), str) else None
+    loop = asyncio.get_running_loop()
+
+    def notify(status: dict) -> None:
+        loop.call_soon_threadsafe(ls.protocol.notify, "sflow/quickTestStatus", status)
+
+    def work(job: Job):
+        def progress(percent=None, message=None, **_):
+            job.report(message or "running", percent)
+
+        return commands.call_flexibly(
+            entry,
+            text=analysis.text,
+            strategy=strategy.name.name,
+            strategy_name=strategy.name.name,
+            test_name=test_name,
+            library=analysis.library,
+            source_path=to_fs_path(analysis.uri),
+            database_url=ls.store.database_url,
+            user_id=ls.store.user_id,
+            qlib_data=ls.settings.qlib_data_path,
+            progress=progress,
+            on_status=notify,
+            cancelled=lambda: job.cancelled,
+        )
+
+    result = await Job(ls, f"Quick test: {strategy.name.name}").run(work)
+    out = {
+        "testId": commands.result_field(result, "test_id", "testId", "id"),
+        "status": str(
+            getattr(
+                commands.result_field(result, "status"),
+                "value",
+                commands.result_field(result, "status"),
+            )
+        ),
+        "reportPath": commands.result_field(result, "report_path", "reportPath"),
+        "result": commands.result_field(result, "metrics_summary", "metrics", "result"),
+    }
+    notify({k: v for k, v in out.items() if k != "result"})
+    return out
+
+
+@server.command("sflow.cancelQuickTest")
+@guard
+async def cancel_quick_test(ls: SflowServer, *args: Any) -> dict:
+    test_id = _arg(args, 0)
+    if not isinstance(test_id, str):
+        raise RequestFailed("expected the quick test id as the first argument")
+    job = ls.jobs.get(test_id)
+    if job is not None:
+        job.cancel_event.set()
+
+    def work():
+        from sflow.store import QuickTestRepository
+
+        return ls.store._run(lambda s: QuickTestRepository(s, ls.store.user_id).cancel(test_id))
+
+    try:
+        cancelled = await asyncio.to_thread(work)
+    except StoreUnavailable as exc:
+        raise RequestFailed(f"the database is unavailable: {exc}") from None
+    if not cancelled and job is None:
+        raise RequestFailed(f"no pending or running quick test `{test_id}`")
+    status = {"testId": test_id, "status": "CANCELLED"}
+    ls.protocol.notify("sflow/quickTestStatus", status)
+    return status
+
+
+@server.command("sflow.screen")
+@guard
+async def screen(ls: SflowServer, *args: Any) -> dict:
+    if commands.screen_entry() is None:
+        raise not_available("Screening (the sflow.backtest screen service)")
+    analysis, strategy = await _strategy(ls, _arg(args, 0), _arg(args, 1))
+    entry = commands.screen_entry()
+
+    def work(job: Job):
+        return commands.call_flexibly(
+            entry,
+            text=analysis.text,
+            strategy=strategy.name.name,
+            library=analysis.library,
+            date=_arg(args, 2),
+            database_url=ls.store.database_url,
+            user_id=ls.store.user_id,
+            progress=lambda percent=None, message=None, **_: job.report(
+                message or "screening", percent
+            ),
+        )
+
+    result = await Job(ls, f"Screen: {strategy.name.name}").run(work)
+    return result if isinstance(result, dict) else {"result": str(result)}
+
+
+@server.command("sflow.restoreSession")
+@guard
+async def restore_session(ls: SflowServer, *args: Any) -> dict | None:
+    uri = _arg(args, 0)
+    if not isinstance(uri, str):
+        raise RequestFailed("expected the document URI as the first argument")
+    try:
+        return await asyncio.to_thread(ls.store.restore, uri)
+    except StoreUnavailable as exc:
+        raise RequestFailed(f"the database is unavailable: {exc}") from None
+
+
+@server.command("sflow.showHistory")
+@guard
+async def show_history(ls: SflowServer, *args: Any) -> dict:
+    uri = _arg(args, 0)
+    path = to_fs_path(uri) if isinstance(uri, str) else None
+    if not path:
+        raise RequestFailed("expected a file URI as the first argument")
+    name = _arg(args, 1) if isinstance(_arg(args, 1), str) else None
+    try:
+        return await asyncio.to_thread(ls.store.history, path, name)
+    except StoreUnavailable as exc:
+        raise RequestFailed(f"the database is unavailable: {exc}") from None
+
+
+@server.command("sflow.checkWorkspace")
+@guard
+async def check_workspace(ls: SflowServer, *args: Any) -> dict:
+    """Validate every .sflow file of the workspace folders (progress, cancellable)."""
+    from sflow.flow.validate import check_text
+
+    library = ls.library
+    files = await asyncio.to_thread(
+        commands.workspace_files, roots(ls), ls.settings.workspace_symbols_max_files
+    )
+    job = Job(ls, "Checking .sflow files")
+    result = await job.run(
+        lambda j: commands.check_files(j, files, lambda text: check_text(text, library))
+    )
+    return result
