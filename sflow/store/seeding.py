@@ -1,7 +1,7 @@
 """Seeding the system node templates from the package's template library file.
 
-Idempotent: a template is inserted when missing, rewritten when its ``version`` changed (or it
-had been retired), and left alone otherwise; system templates no longer in the file are
+Idempotent: a template is inserted when missing, rewritten when its ``version`` or any of its
+fields changed (or it had been retired), and left alone otherwise (its ``usage_count`` is kept); system templates no longer in the file are
 soft-deleted (retired) so the editor stops offering them. User templates are never touched.
 The library file's SHA-256 is kept in ``schema_meta`` so an unchanged file costs one query.
 Concurrent seeders serialise on that ``schema_meta`` row (a row lock on servers, the write lock
@@ -89,7 +89,7 @@ def seed_system_templates(
         if template is None:
             session.add(_apply(NodeTemplate(created_by=SYSTEM_USER, usage_count=0), record))
             report.inserted.append(record["name"])
-        elif template.is_deleted or template.version != record.get("version", "1.0.0") or force:
+        elif template.is_deleted or force or _differs(template, record):
             _apply(template, record)
             template.is_deleted = False
             template.deleted_at = None
@@ -109,6 +109,11 @@ def seed_system_templates(
     )
     session.flush()
     return report
+
+
+def _differs(template: NodeTemplate, record: dict[str, Any]) -> bool:
+    probe = _apply(NodeTemplate(), record)
+    return any(getattr(template, name) != getattr(probe, name) for name in RECORD_FIELDS)
 
 
 def _apply(template: NodeTemplate, record: dict[str, Any]) -> NodeTemplate:

@@ -123,22 +123,27 @@ def test_seeding_is_idempotent_versioned_and_spares_user_templates(
         again = seed_system_templates(session, first, force=True)
     assert not again.inserted and len(again.updated) == len(records)
 
-    # A new library: sma gets a new version, ema is unchanged in version, rsi is dropped.
+    # A new library: sma gets a new version, ema a new text only, rsi is dropped.
     changed = copy.deepcopy([r for r in records if r["name"] != "rsi"])
     sma = next(r for r in changed if r["name"] == "sma")
     sma.update(version="1.1.0", display_name="SMA (new)")
     ema = next(r for r in changed if r["name"] == "ema")
-    ema["display_name"] = "changed without a version bump"
+    ema["display_name"] = "EMA (new text)"
     with transaction(engine) as session:
         TemplateRepository(session, "bob").increment_usage(["sma", "sma"])
         report = seed_system_templates(
             session, write_library(tmp_path / "v2.json", changed, "1.1.0")
         )
-    assert (report.inserted, report.updated, report.retired) == ([], ["sma"], ["rsi"])
+    assert (report.inserted, sorted(report.updated), report.retired) == (
+        [],
+        ["ema", "sma"],
+        ["rsi"],
+    )
+    assert report.unchanged == len(records) - 3
 
     rows = system_rows(engine)
     assert rows["sma"].display_name == "SMA (new)" and rows["sma"].usage_count == 2
-    assert rows["ema"].display_name != "changed without a version bump"
+    assert rows["ema"].display_name == "EMA (new text)" and rows["sma"].version == "1.1.0"
     assert rows["rsi"].is_deleted
     with transaction(engine) as session:
         names = {r["name"] for r in load_template_records(session, "bob")}
