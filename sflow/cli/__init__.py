@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "sflow.cli.templates",  # templates list/seed/add
     "sflow.cli.db",  # db upgrade/current/downgrade/cleanup/stats
     "sflow.cli.data",  # data demo/import-csv/sample-us/check
+    "sflow.cli.generate",  # generate, history
 ]
 
 
