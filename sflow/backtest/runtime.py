@@ -129,7 +129,7 @@ def _exchange_kwargs(spec: BacktestSpec) -> dict[str, Any]:
 def run_strategy(
     strategy: Any, spec: BacktestSpec, progress: Progress | None = None
 ) -> dict[str, Any]:
-    """Backtest a qlib strategy object; returns report, orders and metrics (JSON-ready)."""
+    """Backtest a qlib strategy object: metrics, equity, orders (JSON-ready) and the report frame."""
     from qlib.backtest import get_strategy_executor
     from qlib.backtest.backtest import backtest_loop
     from qlib.data import D

@@ -15,19 +15,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import pickle
 import queue
-import select
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sflow.backtest.worker_child import _HEADER, write_message
+from sflow.backtest.worker_proc import ChildProcess
 
 PENDING, RUNNING, COMPLETED, FAILED, CANCELLED = (
     "PENDING",
@@ -96,88 +92,6 @@ class JobHandle:
         return self.outcome
 
 
-class _Proc:
-    """One child process and a buffered, select-based reader of its messages."""
-
-    def __init__(self, memory_mb: int | None, env: dict[str, str]) -> None:
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child
-        child_env = {
-            **os.environ,
-            "PYTHONHASHSEED": "0",  # qlib's Position iterates a set: pin it (see bench/handwritten_topk.py)
-            "TQDM_DISABLE": "1",
-            "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p and os.path.isdir(p)),
-            "SFLOW_WORKER_MEMORY_MB": str(memory_mb or 0),
-            **env,
-        }
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "sflow.backtest.worker_child"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            env=child_env,
-            start_new_session=True,
-        )
-        self.fd = self.popen.stdout.fileno()  # type: ignore[union-attr]
-        self.buf = bytearray()
-        self.log_offset = 0
-
-    def send(self, msg: tuple) -> bool:
-        try:
-            write_message(self.popen.stdin, msg)  # type: ignore[arg-type]
-            return True
-        except (BrokenPipeError, OSError):
-            return False
-
-    def poll(self, timeout: float) -> tuple | bool | None:
-        """A message, None if nothing arrived in ``timeout``, False at end of stream (child gone)."""
-        msg = self._take()
-        if msg is not None:
-            return msg
-        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
-        if not ready:
-            return None
-        chunk = os.read(self.fd, 1 << 16)
-        if not chunk:
-            return False
-        self.buf += chunk
-        msg = self._take()
-        return msg
-
-    def _take(self) -> tuple | None:
-        import pickle
-
-        if len(self.buf) < _HEADER.size:
-            return None
-        (size,) = _HEADER.unpack(self.buf[: _HEADER.size])
-        if len(self.buf) < _HEADER.size + size:
-            return None
-        body = bytes(self.buf[_HEADER.size : _HEADER.size + size])
-        del self.buf[: _HEADER.size + size]
-        return pickle.loads(body)
-
-    def stderr_tail(self, limit: int = 2000) -> str:
-        with contextlib.suppress(OSError):
-            self.log.seek(self.log_offset)
-            return self.log.read().decode(errors="replace")[-limit:].strip()
-        return ""
-
-    def kill(self) -> int | None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        with contextlib.suppress(Exception):
-            self.popen.wait(5)
-        self.close_pipes()
-        return self.popen.returncode
-
-    def close_pipes(self) -> None:
-        for s in (self.popen.stdin, self.popen.stdout, self.log):
-            with contextlib.suppress(Exception):
-                s.close()  # type: ignore[union-attr]
-
-
 class Worker:
     """A queue of jobs served by one child process at a time (see module docstring)."""
 
@@ -201,7 +115,7 @@ class Worker:
         if preload:
             self.env["SFLOW_WORKER_PRELOAD"] = preload
         self._queue: queue.Queue[JobHandle | None] = queue.Queue()
-        self._proc: _Proc | None = None
+        self._proc: ChildProcess | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._dispatch, name="sflow-worker", daemon=True)
         self._thread.start()
@@ -232,6 +146,10 @@ class Worker:
             raise RuntimeError("worker is closed")
         if callable(target):
             target = f"{target.__module__}:{target.__qualname__}"
+        try:
+            pickle.dumps(kwargs)
+        except Exception as exc:
+            raise TypeError(f"job arguments must be picklable: {exc}") from None
         limit = self.default_timeout if timeout is None else timeout
         handle = JobHandle(
             job_id or f"job-{next(_ids)}", target, dict(kwargs or {}), limit, on_progress, on_done
@@ -282,10 +200,10 @@ class Worker:
             if not self.warm:
                 self._drop_proc()
 
-    def _ensure_proc(self) -> _Proc:
+    def _ensure_proc(self) -> ChildProcess:
         if self._proc is None or self._proc.popen.poll() is not None:
             self._drop_proc()
-            self._proc = _Proc(self.memory_mb, self.env)
+            self._proc = ChildProcess(self.memory_mb, self.env)
         return self._proc
 
     def _drop_proc(self) -> None:
@@ -336,7 +254,7 @@ class Worker:
             if self._handle(job, msg, proc, t0):
                 return
 
-    def _handle(self, job: JobHandle, msg: tuple, proc: _Proc, t0: float) -> bool:
+    def _handle(self, job: JobHandle, msg: tuple, proc: ChildProcess, t0: float) -> bool:
         kind, elapsed = msg[0], time.monotonic() - t0
         if kind == "progress":
             ev = ProgressEvent(job.id, *msg[2:])
@@ -369,7 +287,7 @@ class Worker:
             return False
         return True
 
-    def _crashed(self, job: JobHandle, proc: _Proc, t0: float) -> None:
+    def _crashed(self, job: JobHandle, proc: ChildProcess, t0: float) -> None:
         tail = proc.stderr_tail()
         code = proc.kill()
         self._proc = None

@@ -9,6 +9,7 @@ CODE = """
 import sys
 import sflow.backtest, sflow.backtest.worker, sflow.backtest.qlib_env, sflow.backtest.runtime
 import sflow.backtest.metrics, sflow.backtest.data.checks, sflow.backtest.worker_child
+import sflow.backtest.worker_proc
 print(",".join(m for m in ("qlib", "pandas", "numpy", "pygls", "lsprotocol") if m in sys.modules))
 """
 

@@ -99,6 +99,11 @@ def test_memory_limit(worker: Worker) -> None:
     assert worker.submit(jobs.allocate, {"megabytes": 50}).wait(30).state == COMPLETED
 
 
+def test_unpicklable_arguments_fail_at_submission(worker: Worker) -> None:
+    with pytest.raises(TypeError, match="picklable"):
+        worker.submit(jobs.count, {"n": lambda: 1})
+
+
 def test_job_exception_and_unknown_target(worker: Worker) -> None:
     out = worker.submit(jobs.fail).wait(10)
     assert out is not None and out.state == FAILED and out.error == "ValueError: boom"
