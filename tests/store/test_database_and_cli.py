@@ -84,6 +84,11 @@ def test_unreachable_server_is_a_one_line_error() -> None:
         ensure_database(UNREACHABLE)
 
 
+def test_an_uncreatable_sqlite_folder_is_a_user_error() -> None:
+    with pytest.raises(SflowError, match="cannot create /proc/no-such-dir"):
+        ensure_database("sqlite:////proc/no-such-dir/sflow.db")
+
+
 def test_cli_unreachable_database_exits_nonzero_without_traceback(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
