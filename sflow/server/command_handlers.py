@@ -13,6 +13,7 @@ from lsprotocol import types as T
 from pygls.uris import from_fs_path, to_fs_path
 
 from sflow.dsl_grammar import ast as A
+from sflow.errors import SflowError
 from sflow.server.app import SflowServer, guard, roots, server
 from sflow.server.features import commands
 from sflow.server.features.commands import Job, RequestFailed, not_available
@@ -53,34 +54,35 @@ async def generate_code(ls: SflowServer, *args: Any) -> dict:
         raise not_available("Python code generation (sflow.codegen)")
     analysis, strategy = await _strategy(ls, _arg(args, 0), _arg(args, 1))
     options = _arg(args, 2) if isinstance(_arg(args, 2), dict) else {}
-    path = commands.generated_path(analysis.uri, strategy.name.name)
+    source_path = to_fs_path(analysis.uri) or "untitled.sflow"
+    store = None
+    if commands.codegen_can_store() and ls.store.available:
+        from sflow.config import Settings
+
+        store = Settings.resolve(
+            ls.store.database_url, ls.store.user_id, ls.settings.qlib_data_path
+        )
 
     def work(job: Job):
         job.report(f"generating {strategy.name.name}", 10)
-        return commands.call_flexibly(
-            entry,
-            text=analysis.text,
-            source=analysis.text,
-            document=analysis.document,
-            strategy=strategy.name.name,
-            strategy_name=strategy.name.name,
-            name=strategy.name.name,
-            library=analysis.library,
-            source_path=to_fs_path(analysis.uri),
-            path=to_fs_path(analysis.uri),
-            database_url=ls.store.database_url,
-            user_id=ls.store.user_id,
-        )
+        try:
+            return entry(
+                analysis.text, source_path, strategy.name.name, None, analysis.library, store=store
+            )
+        except SflowError as exc:
+            raise RequestFailed(str(exc)) from None
 
-    result = await Job(ls, "Generate Python").run(work)
-    code = commands.result_field(result, "code", "generated_code", "source")
-    if not isinstance(code, str):
-        raise RequestFailed("code generation returned no code")
-    status = commands.result_field(result, "validation_status", "validationStatus", "status")
-    status = getattr(status, "value", status)
+    generation = await Job(ls, "Generate Python").run(work)
+    path = Path(generation.module_path)
     if options.get("apply"):
-        await _write_module(ls, path, code)
-    return {"path": str(path), "code": code, "validationStatus": str(status or "UNKNOWN")}
+        await _write_module(ls, path, generation.code)
+    return {
+        "path": str(path),
+        "code": generation.code,
+        "validationStatus": str(generation.status),
+        "generationId": generation.generation_id,
+        "duplicate": generation.duplicate,
+    }
 
 
 async def _write_module(ls: SflowServer, path: Path, code: str) -> None:

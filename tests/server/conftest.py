@@ -148,7 +148,9 @@ class Doc:
             path.write_text(text)
         doc = cls(client, path.as_uri(), text)
         client.text_document_did_open(
-            T.DidOpenTextDocumentParams(T.TextDocumentItem(uri=doc.uri, language_id="sflow", version=1, text=text))
+            T.DidOpenTextDocumentParams(
+                T.TextDocumentItem(uri=doc.uri, language_id="sflow", version=1, text=text)
+            )
         )
         return doc
 
@@ -176,7 +178,9 @@ class Doc:
         self.client.text_document_did_change(
             T.DidChangeTextDocumentParams(
                 text_document=T.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
-                content_changes=[T.TextDocumentContentChangePartial(range=T.Range(start, end), text=new)],
+                content_changes=[
+                    T.TextDocumentContentChangePartial(range=T.Range(start, end), text=new)
+                ],
             )
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import importlib.util
 import inspect
 import os
 import threading
@@ -45,12 +46,20 @@ def not_available(what: str) -> RequestFailed:
 
 
 def codegen_entry() -> Callable[..., Any] | None:
-    """`sflow.codegen.generate_for` if that module provides it."""
+    """`sflow.codegen.generator.generate_for(text, source_path, strategy, test, library, *, store)`."""
     try:
-        module = importlib.import_module("sflow.codegen")
+        module = importlib.import_module("sflow.codegen.generator")
     except Exception:
         return None
     return getattr(module, "generate_for", None)
+
+
+def codegen_can_store() -> bool:
+    """Whether code generation records its results itself (`sflow.codegen.storage`)."""
+    try:
+        return importlib.util.find_spec("sflow.codegen.storage") is not None
+    except Exception:
+        return False
 
 
 def quick_test_entry() -> Callable[..., Any] | None:
