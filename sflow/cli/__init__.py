@@ -31,12 +31,29 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"sflow: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Which module defines each command: `sflow check` imports only the language modules, never the
+# store or qlib. Commands missing here are found by importing every module (e.g. for --help).
+COMMAND_OWNERS = {
+    "check": "sflow.cli.lang",
+    "fmt": "sflow.cli.lang",
+    "export": "sflow.cli.lang",
+    "import": "sflow.cli.lang",
+    "templates": "sflow.cli.templates",
+    "db": "sflow.cli.db",
+    "data": "sflow.cli.data",
+    "generate": "sflow.cli.generate",
+    "history": "sflow.cli.generate",
+}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="sflow", description="Trading-strategy logic flows for qlib.")
     parser.add_argument("--version", action="version", version=f"sflow {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in COMMAND_MODULES:
+    command = next((a for a in (argv or []) if not a.startswith("-")), None)
+    owner = COMMAND_OWNERS.get(command or "")
+    for name in [owner] if owner in COMMAND_MODULES else COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
 
@@ -48,7 +65,8 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     return run_guarded(lambda: args.handler(args))
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 
+from sflow import config
 from sflow.cli.output import FORMATTERS
 from sflow.dsl_grammar import decode, format_source
 from sflow.dsl_grammar.diagnostics import Diagnostic, Severity
@@ -22,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help=".sflow files ('-' for standard input)")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     p.add_argument("--no-warnings", action="store_true", help="report errors only")
+    p.add_argument("--offline", action="store_true", help="built-in templates only (no database)")
     p.set_defaults(handler=cmd_check)
 
     p = sub.add_parser("fmt", help="format files in place (canonical layout)")
@@ -47,13 +50,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_import)
 
 
-def library_for_cli() -> TemplateLibrary:
-    """System templates plus the user's own when a database is configured or already exists."""
-    try:
-        from sflow.store.library import cli_library  # the store is optional for these commands
-    except ImportError:
+def library_for_cli(offline: bool = False) -> TemplateLibrary:
+    """System templates plus the user's own templates when a database is configured
+    (SFLOW_DATABASE_URL) or the default SQLite file exists; otherwise (or `--offline`) the
+    package's built-in library, without importing the store at all."""
+    url = os.environ.get("SFLOW_DATABASE_URL")
+    if offline or (not url and not (config.data_dir() / "sflow.db").exists()):
         return system_library()
-    return cli_library() or system_library()
+    try:
+        from sflow.store.database import ensure_database
+        from sflow.store.engine import session_factory
+        from sflow.store.repositories.templates import load_template_records
+
+        engine = ensure_database(url)
+        with session_factory(engine)() as session:
+            records = load_template_records(session, config.user_id())
+        return TemplateLibrary.from_records(records)
+    except Exception as exc:  # a database problem must not stop a lint run
+        print(
+            f"sflow: warning: cannot read templates from the database ({exc}); "
+            "using the built-in library",
+            file=sys.stderr,
+        )
+        return system_library()
 
 
 def read_source(path: str) -> tuple[str, list[Diagnostic]]:
@@ -79,9 +98,11 @@ def check_paths(paths: list[str], library: TemplateLibrary) -> list[tuple[str, l
     return results
 
 
-def run_check(paths: list[str], fmt: str = "text", errors_only: bool = False) -> int:
+def run_check(
+    paths: list[str], fmt: str = "text", errors_only: bool = False, offline: bool = False
+) -> int:
     """Shared by `sflow check` and `sflow-lsp --check`."""
-    results = check_paths(paths, library_for_cli())
+    results = check_paths(paths, library_for_cli(offline))
     if errors_only:
         results = [(p, [d for d in ds if d.severity == Severity.ERROR]) for p, ds in results]
     output = FORMATTERS[fmt](results)
@@ -100,7 +121,7 @@ def run_check(paths: list[str], fmt: str = "text", errors_only: bool = False) ->
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    return run_check(args.files, args.format, args.no_warnings)
+    return run_check(args.files, args.format, args.no_warnings, args.offline)
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from functools import lru_cache
 
-from jsonschema import Draft202012Validator
+# jsonschema imports the optional `rfc3987_syntax` (IRI format checks) at import time, and that
+# builds an Earley parser: 1–5 s on every `sflow check` and server start. sflow never checks
+# string formats, so keep it out unless something already imported it.
+if "rfc3987_syntax" not in sys.modules:
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    from jsonschema import Draft202012Validator
+
+    del sys.modules["rfc3987_syntax"]
+else:
+    from jsonschema import Draft202012Validator
 
 from sflow.dsl_grammar.diagnostics import Diagnostic, error
 from sflow.flow.graph import FlowNode

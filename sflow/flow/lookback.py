@@ -17,13 +17,20 @@ def own_lookback(hint: str, params: dict) -> int:
 
 
 def strategy_lookback(flow: Flow, library: TemplateLibrary) -> int:
-    """Longest path of summed node lookbacks (memoised, iterative: deep flows are legal)."""
+    """Longest path of summed node lookbacks (memoised, iterative: deep flows are legal).
+
+    A node on a cycle (reported by the graph layer) counts its own window only.
+    """
     memo: dict[str, int] = {}
     for start in flow.nodes:
+        if start in memo:
+            continue
+        in_progress = {start}
         stack = [(start, False)]
         while stack:
             node_id, expanded = stack.pop()
             if node_id in memo:
+                in_progress.discard(node_id)
                 continue
             node = flow.nodes[node_id]
             deps = [
@@ -31,14 +38,15 @@ def strategy_lookback(flow: Flow, library: TemplateLibrary) -> int:
                 for b in node.inputs
                 if b.source.kind == "node" and b.source.ref in flow.nodes
             ]
-            if not expanded:
-                memo_pending = [d for d in deps if d not in memo]
-                if memo_pending:
-                    stack.append((node_id, True))
-                    stack.extend((d, False) for d in memo_pending if d != node_id)
-                    continue
-            memo[node_id] = 0  # cycle guard: a node on a cycle contributes its own window only
+            pending = [d for d in deps if d not in memo and d not in in_progress]
+            if not expanded and pending:
+                stack.append((node_id, True))
+                for d in pending:
+                    in_progress.add(d)
+                    stack.append((d, False))
+                continue
             memo[node_id] = _own(node, library) + max((memo.get(d, 0) for d in deps), default=0)
+            in_progress.discard(node_id)
     return max(memo.values(), default=0)
 
 
