@@ -34,7 +34,19 @@ FORBIDDEN_ATTRIBUTES = frozenset(
     | {"f_globals", "f_locals", "f_back", "gi_frame", "cr_frame", "tb_frame", "_getframe"}
 )
 ALLOWED_DUNDER_NAMES = frozenset({"__name__"})
-ALLOWED_DUNDER_STRINGS = frozenset({"__main__"})
+DANGEROUS_DUNDERS = (
+    "__import__",
+    "__builtins__",
+    "__class__",
+    "__subclasses__",
+    "__globals__",
+    "__code__",
+    "__dict__",
+    "__getattribute__",
+    "__reduce__",
+    "__mro__",
+    "__bases__",
+)
 EXPRESSION_TABLES = frozenset({"EXPRESSIONS", "NODES"})  # strings qlib will `eval`
 
 MAX_FUNCTION_COMPLEXITY = 15
@@ -183,8 +195,9 @@ class _Security(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str | bytes):
             text = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
-            if "__" in text and text not in ALLOWED_DUNDER_STRINGS:
-                self._flag(node, "CG205", "strings with `__` (dunder names) are not allowed")
+            found = next((d for d in DANGEROUS_DUNDERS if d in text), None)
+            if found is not None:
+                self._flag(node, "CG205", f"a string mentions `{found}`")
 
     def visit_Global(self, node: ast.Global) -> None:
         self._flag(node, "CG206", "`global` is not allowed")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sflow.codegen import generate_code
+
 from .conftest import ROOT, example_strategies
 
 GOLDEN = ROOT / "tests" / "golden" / "codegen"

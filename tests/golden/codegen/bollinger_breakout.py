@@ -47,9 +47,9 @@ TEST = {
 
 # The logic flow's named indicators and conditions as qlib expressions (built from the AST).
 NODES = {
-    "bb": "Add(Mean($close, 20), Mul(2, Std($close, 20)))",  # "bollinger"
-    "vr": "Div($volume, Mean($volume, 20))",  # "volume_ratio"
-    "atr14": "Mean(Greater(Greater(Sub($high, $low), Abs(Sub($high, Ref($close, 1)))), Abs(Sub($low, Ref($close, 1)))), 14)",  # "atr"
+    "bb": "Add(Mean($close, 20), Mul(2, Std($close, 20)))",  # indicator "bollinger"
+    "vr": "Div($volume, Mean($volume, 20))",  # indicator "volume_ratio"
+    "atr14": "Mean(Greater(Greater(Sub($high, $low), Abs(Sub($high, Ref($close, 1)))), Abs(Sub($low, Ref($close, 1)))), 14)",  # indicator "atr"
 }
 
 # The expressions the backtest loads: each signal's condition and score, the prices exits read.

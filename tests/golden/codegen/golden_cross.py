@@ -47,10 +47,10 @@ TEST = {
 
 # The logic flow's named indicators and conditions as qlib expressions (built from the AST).
 NODES = {
-    "fast": "Mean($close, 5)",  # "sma"
-    "slow": "Mean($close, 20)",  # "sma"
-    "rsi14": "Mul(100, Div(EMA(Greater(Sub($close, Ref($close, 1)), 0), 0.07142857142857142), Add(EMA(Greater(Sub($close, Ref($close, 1)), 0), 0.07142857142857142), EMA(Greater(Sub(Ref($close, 1), $close), 0), 0.07142857142857142))))",  # "rsi"
-    "golden": "And(Gt(Mean($close, 5), Mean($close, 20)), Le(Ref(Mean($close, 5), 1), Ref(Mean($close, 20), 1)))",  # "cross_above"
+    "fast": "Mean($close, 5)",  # indicator "sma"
+    "slow": "Mean($close, 20)",  # indicator "sma"
+    "rsi14": "Mul(100, Div(EMA(Greater(Sub($close, Ref($close, 1)), 0), 0.07142857142857142), Add(EMA(Greater(Sub($close, Ref($close, 1)), 0), 0.07142857142857142), EMA(Greater(Sub(Ref($close, 1), $close), 0), 0.07142857142857142))))",  # indicator "rsi"
+    "golden": "And(Gt(Mean($close, 5), Mean($close, 20)), Le(Ref(Mean($close, 5), 1), Ref(Mean($close, 20), 1)))",  # condition "cross_above"
 }
 
 # The expressions the backtest loads: each signal's condition and score, the prices exits read.

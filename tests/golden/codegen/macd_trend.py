@@ -47,9 +47,9 @@ TEST = {
 
 # The logic flow's named indicators and conditions as qlib expressions (built from the AST).
 NODES = {
-    "m": "Sub(EMA($close, 12), EMA($close, 26))",  # "macd"
-    "trend": "EMA($close, 50)",  # "ema"
-    "turn": "And(Gt(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 0), Le(Ref(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 1), Ref(0, 1)))",  # "cross_above"
+    "m": "Sub(EMA($close, 12), EMA($close, 26))",  # indicator "macd"
+    "trend": "EMA($close, 50)",  # indicator "ema"
+    "turn": "And(Gt(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 0), Le(Ref(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 1), Ref(0, 1)))",  # condition "cross_above"
 }
 
 # The expressions the backtest loads: each signal's condition and score, the prices exits read.

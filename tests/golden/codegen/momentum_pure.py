@@ -45,7 +45,7 @@ TEST = {
 
 # The logic flow's named indicators and conditions as qlib expressions (built from the AST).
 NODES = {
-    "mom": "Sub(Div($close, Ref($close, 20)), 1)",  # "qlib_expr"
+    "mom": "Sub(Div($close, Ref($close, 20)), 1)",  # indicator "qlib_expr"
 }
 
 # The expressions the backtest loads: each signal's condition and score, the prices exits read.

@@ -47,7 +47,7 @@ TEST = {
 
 # The logic flow's named indicators and conditions as qlib expressions (built from the AST).
 NODES = {
-    "mom": "Mul(100, Sub(Div($close, Ref($close, 20)), 1))",  # "roc"
+    "mom": "Mul(100, Sub(Div($close, Ref($close, 20)), 1))",  # indicator "roc"
 }
 
 # The expressions the backtest loads: each signal's condition and score, the prices exits read.

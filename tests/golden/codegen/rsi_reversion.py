@@ -47,8 +47,8 @@ TEST = {
 
 # The logic flow's named indicators and conditions as qlib expressions (built from the AST).
 NODES = {
-    "rsi6": "Mul(100, Div(EMA(Greater(Sub($close, Ref($close, 1)), 0), 0.16666666666666666), Add(EMA(Greater(Sub($close, Ref($close, 1)), 0), 0.16666666666666666), EMA(Greater(Sub(Ref($close, 1), $close), 0), 0.16666666666666666))))",  # "rsi"
-    "trend": "Mean($close, 60)",  # "sma"
+    "rsi6": "Mul(100, Div(EMA(Greater(Sub($close, Ref($close, 1)), 0), 0.16666666666666666), Add(EMA(Greater(Sub($close, Ref($close, 1)), 0), 0.16666666666666666), EMA(Greater(Sub(Ref($close, 1), $close), 0), 0.16666666666666666))))",  # indicator "rsi"
+    "trend": "Mean($close, 60)",  # indicator "sma"
 }
 
 # The expressions the backtest loads: each signal's condition and score, the prices exits read.
