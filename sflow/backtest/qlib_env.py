@@ -52,10 +52,16 @@ def _quiet_imports() -> None:
 
 
 def preload() -> None:
-    """Import qlib and its backtest modules ahead of any data (the worker's start-up preload)."""
+    """The worker's start-up preload: import qlib's backtest modules and, when
+    ``SFLOW_WORKER_QLIB_DATA`` names a data directory, initialise qlib on it."""
     _quiet_imports()
     import qlib.contrib.strategy
     import qlib.data  # noqa: F401
+
+    data = os.environ.get("SFLOW_WORKER_QLIB_DATA")
+    if data:
+        with contextlib.suppress(Exception):  # a bad directory is reported by the job itself
+            init_qlib(data)
 
 
 def _correct_wma() -> type:
