@@ -143,9 +143,10 @@ def _describe_token(tok: Token) -> str:
 class _Recovery:
     """The ``on_error`` handler: report, skip to a sync point, repair the parser stack, go on."""
 
-    def __init__(self, text: str, last_chunk: bool = True) -> None:
+    def __init__(self, text: str, last_chunk: bool = True, stop_at_end: bool = False) -> None:
         self.text = text
         self.last_chunk = last_chunk
+        self.stop_at_end = stop_at_end  # expected_at only needs what the end accepts
         self.diagnostics: list[Diagnostic] = []
         self.sync_pos = -1
         self.last_bad_char = -2
@@ -162,6 +163,8 @@ class _Recovery:
         )
         if tok.type == "$END" and self.end_accepts is None:
             self.end_accepts = set(ip.accepts())
+            if self.stop_at_end:
+                return False  # no repair needed: the caller has its answer
         if not at_sync_point:
             self._report(exc)
         if tok.type in _SYNC:
@@ -398,7 +401,7 @@ def expected_at(prefix: str) -> set[str]:
     _state.comments = []
     _state.depth = 0
     _state.open_parens = []
-    recovery = _Recovery(prefix)
+    recovery = _Recovery(prefix, stop_at_end=True)
     with suppress(Exception):  # completion must keep working on any text
         lark_parser().parse(prefix, on_error=recovery)
     return recovery.end_accepts if recovery.end_accepts is not None else {"STRATEGY", "TEST"}
