@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import traceback
 from pathlib import Path
@@ -104,15 +105,14 @@ class SflowServer(LanguageServer):
 
     async def reload_library(self) -> None:
         library = await asyncio.to_thread(self.store.library, True)
-        if library is not self._library and (
-            len(library) != len(self._library) or library.keys() != self._library.keys() or True
-        ):
-            self._library = library
-            for uri in list(self.docs.open):
-                self.schedule(uri, immediate=True)
-            caps = self.client_capabilities.workspace
-            if caps and caps.semantic_tokens and caps.semantic_tokens.refresh_support:
-                self.workspace_semantic_tokens_refresh(None)
+        if library is self._library or fingerprint(library) == fingerprint(self._library):
+            return  # same templates: keep the object, so every cached analysis stays valid
+        self._library = library
+        for uri in list(self.docs.open):
+            self.schedule(uri, immediate=True)
+        caps = self.client_capabilities.workspace
+        if caps and caps.semantic_tokens and caps.semantic_tokens.refresh_support:
+            self.workspace_semantic_tokens_refresh(None)
 
     async def fetch_configuration(self) -> None:
         caps = self.client_capabilities.workspace
@@ -229,6 +229,25 @@ class SflowServer(LanguageServer):
         flows = logic_flows(analysis)
         if flows:
             await asyncio.to_thread(self.store.save_instances, path, analysis.text, flows)
+
+
+def fingerprint(library: TemplateLibrary) -> str:
+    """What validation depends on in a library (not database ids or timestamps)."""
+
+    def key(t):
+        return [
+            t.name,
+            t.node_type,
+            t.parameter_schema,
+            t.default_parameters,
+            [(p.name, p.type, p.required) for p in t.input_ports],
+            [(p.name, p.type) for p in t.output_ports],
+            t.execution_hints,
+            t.is_system,
+            t.description,
+        ]
+
+    return json.dumps([key(library[name]) for name in sorted(library)], sort_keys=True, default=str)
 
 
 def logic_flows(analysis: Analysis) -> dict[str, dict]:

@@ -5,6 +5,7 @@ and SFLOW_HOME in a tmp dir."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -118,10 +119,8 @@ async def client(request, tmp_path, db_url, workspace):
 
 
 async def stop(lsp: LanguageClient) -> None:
-    try:
+    with contextlib.suppress(Exception):
         await asyncio.wait_for(lsp.shutdown_session(), 10)
-    except Exception:
-        pass
     await lsp.stop()
 
 

@@ -70,7 +70,7 @@ def _items(analysis, lines, line, col, library, snippets) -> list[T.CompletionIt
         return []
     partial = cursor.word_before(before)
     start, kind = cursor.block_start(lines, line)
-    prefix = cursor.prefix_text(lines, line, col - len(partial), start)
+    prefix = cursor.statement_prefix(lines, line, col - len(partial), start)
     if kind is None:
         prefix = cursor.prefix_text(lines, line, col - len(partial), 0)
     if partial.startswith("$"):
@@ -142,8 +142,6 @@ def _fields() -> list[T.CompletionItem]:
             label=f"${name}",
             kind=T.CompletionItemKind.Field,
             detail="qlib field",
-            filter_text=f"${name}",
-            insert_text=f"${name}",
         )
         for name in STANDARD_FIELDS
     ]
@@ -221,7 +219,6 @@ def _template_item(t: Template, snippets: bool) -> T.CompletionItem:
         label=t.name,
         kind=T.CompletionItemKind.Function,
         detail=f"{t.node_type.lower()} · {t.display_name}",
-        label_details=T.CompletionItemLabelDetails(description=t.node_type.lower()),
         insert_text=text,
         insert_text_format=fmt,
         sort_text=f"1{t.name}",

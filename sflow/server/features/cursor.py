@@ -111,3 +111,42 @@ def enclosing_call(prefix: str) -> CallContext | None:
     m = _KWARG.match(current)
     positional = sum(1 for a in args if not _KWARG.match(a))
     return CallContext(func, positional, m.group(1) if m else None, used, current)
+
+
+def _depth_change(text: str) -> int:
+    depth, quoted, i = 0, False, 0
+    while i < len(text):
+        ch = text[i]
+        if quoted:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == "#":
+            break
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        i += 1
+    return depth
+
+
+def statement_prefix(lines: list[str], line: int, col: int, start: int) -> str:
+    """A short text that leaves the parser in the same state as the block up to the cursor.
+
+    Statements end at newlines outside parentheses, so every statement of a body starts in the
+    same parser state: the block's header line plus the current statement is enough (and keeps
+    `expected_at` cheap at the end of a long block)."""
+    header = lines[start] if start < len(lines) else ""
+    if "{" not in header or _depth_change(header) != 0 or line == start:
+        return prefix_text(lines, line, col, start)
+    first, depth = start + 1, 0
+    for i in range(start + 1, line):
+        depth += _depth_change(lines[i])
+        if depth <= 0:
+            depth, first = 0, i + 1
+    body = prefix_text(lines, line, col, first)
+    return header[: header.index("{") + 1] + "\n" + body
