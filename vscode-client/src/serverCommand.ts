@@ -131,6 +131,10 @@ function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
+function isPath(command: string): boolean {
+  return command.includes("/") || command.includes("\\");
+}
+
 /**
  * Finds `command` the way a shell would: a path (absolute or with a separator) must exist;
  * a bare name is looked up on PATH (with PATHEXT on Windows). Returns the full path or undefined.
@@ -176,6 +180,6 @@ export function missingServerMessage(launch: ServerLaunch): string {
   return launch.kind === "python"
     ? `sflow: the Python interpreter "${launch.command}" (setting sflow.server.python) was not found. ` +
         "Point it at a Python that has sflow installed."
-    : `sflow: the language server command "${launch.command}" was not found on PATH. ` +
+    : `sflow: the language server command "${launch.command}" was not found${isPath(launch.command) ? "" : " on PATH"}. ` +
         "Install sflow (pip install sflow) or set sflow.server.python to a Python that has it.";
 }

@@ -282,9 +282,9 @@ async function main() {
   };
   if (MOCK) {
     expect(fs.existsSync(PYTHON), `SFLOW_E2E_PYTHON ${PYTHON} (a Python with pygls) does not exist`);
-    const wrapper = path.join(scratch, "sflow-mock-lsp");
-    fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${PYTHON}" "${path.join(HERE, "mock_server.py")}" "$@"\n`, { mode: 0o755 });
-    Object.assign(settings, { "sflow.server.command": wrapper, "sflow.trace.server": "messages" });
+    // The server command does not exist yet: a later step creates it and points the setting at it,
+    // which must restart the client without a reload.
+    Object.assign(settings, { "sflow.server.command": path.join(scratch, "not-installed-yet", "sflow-lsp"), "sflow.trace.server": "messages" });
   } else if (WITH_SERVER) {
     expect(fs.existsSync(PYTHON), `SFLOW_E2E_PYTHON ${PYTHON} does not exist`);
     let qlibData = process.env.SFLOW_E2E_QLIB_DATA;
@@ -306,8 +306,9 @@ async function main() {
       "sflow.trace.server": "messages",
     });
   }
-  fs.mkdirSync(path.join(dirs["user-data"], "User"), { recursive: true });
-  fs.writeFileSync(path.join(dirs["user-data"], "User", "settings.json"), JSON.stringify(settings, null, 2));
+  const settingsFile = path.join(dirs["user-data"], "User", "settings.json");
+  fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+  fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
 
   const common = ["--extensions-dir", dirs.extensions, "--user-data-dir", dirs["user-data"]];
   log(`# installing ${path.relative(REPO, VSIX)} into code-server ${CS_VERSION}`);
@@ -341,9 +342,11 @@ async function main() {
       log(`# scratch kept: ${scratch}`);
     }
   };
-  process.on("SIGINT", () => {
-    void cleanup().then(() => process.exit(130));
-  });
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.on(sig, () => {
+      void cleanup().then(() => process.exit(130));
+    });
+  }
 
   try {
     const base = `http://127.0.0.1:${port}`;
@@ -448,6 +451,26 @@ async function main() {
     });
 
     if (WITH_SERVER) {
+      if (MOCK) {
+        await step("changing the server setting in the Settings UI restarts the server", async () => {
+          await waitFor(async () => /server not found/.test(await statusItemText()), "status bar: server not found", 20000);
+          const wrapper = path.join(scratch, "bin", "sflow-mock-lsp");
+          fs.mkdirSync(path.dirname(wrapper), { recursive: true });
+          fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${PYTHON}" "${path.join(HERE, "mock_server.py")}" "$@"\n`, { mode: 0o755 });
+          await runPalette("Preferences: Open Settings (UI)");
+          const editor = page.locator(".settings-editor");
+          await editor.waitFor({ state: "visible", timeout: 15000 });
+          await page.keyboard.type("sflow.server.command");
+          const item = editor.locator(".setting-item", { hasText: "Command that starts the language server" }).first();
+          await item.waitFor({ state: "visible", timeout: 15000 });
+          const input = item.locator("input").first();
+          await input.fill(wrapper);
+          await input.press("Tab");
+          await waitFor(async () => /codicon-check/.test(await statusItemText()), "status bar item ready after the change", 60000);
+          await closeAllEditors();
+        });
+      }
+
       await step("server starts: status bar shows ready", async () => {
         await openFile("golden_cross.sflow");
         await waitFor(async () => /codicon-check/.test(await statusItemText()), "status bar item ready", 60000);
@@ -512,7 +535,7 @@ async function main() {
         const frame = await waitFor(async () => {
           const f = await webviewFrameWith("Annualized return");
           return f && /golden_cross/.test((await f.locator("h1").textContent()) ?? "") ? f : undefined;
-        }, "the quick-test report webview", 600000, 1000);
+        }, "the quick-test report webview", MOCK ? 30000 : 600000, 1000);
         const body = (await frame.locator("#metrics").textContent()) ?? "";
         expect(/Information ratio/.test(body) && /Max drawdown/.test(body), `metrics: ${body}`);
       });

@@ -118,5 +118,7 @@ describe("expandHome and missingServerMessage", () => {
     assert.match(missingServerMessage(py), /\/nope\/python/);
     const cmd = buildServerLaunch(settings({}), {}, "/h");
     assert.match(missingServerMessage(cmd), /sflow-lsp.*not found on PATH/);
+    const abs = buildServerLaunch(settings({ "server.command": "/opt/x/sflow-lsp" }), {}, "/h");
+    assert.match(missingServerMessage(abs), /"\/opt\/x\/sflow-lsp" was not found\. /);
   });
 });
