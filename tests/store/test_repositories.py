@@ -157,9 +157,15 @@ def test_history_loads_instances_without_n_plus_one(
         tests = repo.history(limit=100, with_instance=True)
         names = sorted({t.instance.name for t in tests})
         selects = [s for s in count_queries.statements if s.lstrip().upper().startswith("SELECT")]
+        some = [instances[0].id, instances[3].id]
+        picked = {t.instance_id for t in repo.history(instance_ids=some)}
+        picked_count = len(repo.history(instance_ids=some))
+        generated = CodeGenerationRepository(session, user).history(instance_ids=some)
         session.rollback()
     assert len(tests) == 10 and names == [f"s{n}" for n in range(5)]
     assert len(selects) == 2  # the tests, then every instance at once
+    assert picked_count == 4 and picked == set(some)
+    assert generated == []
 
 
 def test_lazy_instance_loading_is_refused(session: Session, user: str) -> None:

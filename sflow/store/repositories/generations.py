@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,12 +96,19 @@ class CodeGenerationRepository:
         return self.session.scalars(query).first()
 
     def history(
-        self, instance_id: str | None = None, *, limit: int = 20, offset: int = 0
+        self,
+        instance_id: str | None = None,
+        *,
+        instance_ids: Sequence[str] | None = None,
+        limit: int = 20,
+        offset: int = 0,
     ) -> list[CodeGeneration]:
-        """Newest first; of one instance, or of all the user's instances."""
+        """Newest first; of one instance, of several (one query), or of all the user's."""
         query = sa.select(CodeGeneration).where(self._mine())
         if instance_id is not None:
             query = query.where(CodeGeneration.instance_id == instance_id)
+        if instance_ids is not None:
+            query = query.where(CodeGeneration.instance_id.in_(list(instance_ids)))
         query = query.order_by(CodeGeneration.created_at.desc(), CodeGeneration.id)
         return list(self.session.scalars(query.offset(offset).limit(limit)))
 

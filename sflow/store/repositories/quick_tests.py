@@ -7,6 +7,7 @@ PENDING/RUNNING -> CANCELLED.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,18 +68,21 @@ class QuickTestRepository:
         self,
         *,
         instance_id: str | None = None,
+        instance_ids: Sequence[str] | None = None,
         status: QuickTestStatus | str | None = None,
         limit: int = 20,
         offset: int = 0,
         with_instance: bool = False,
     ) -> list[QuickTest]:
-        """Newest first, optionally of one instance and/or in one state.
+        """Newest first, optionally of one instance (or several, in one query), in one state.
 
         ``with_instance`` loads every test's instance in one extra query (no N+1).
         """
         query = sa.select(QuickTest).where(self._mine())
         if instance_id is not None:
             query = query.where(QuickTest.instance_id == instance_id)
+        if instance_ids is not None:
+            query = query.where(QuickTest.instance_id.in_(list(instance_ids)))
         if status is not None:
             query = query.where(QuickTest.status == QuickTestStatus(status).value)
         if with_instance:
