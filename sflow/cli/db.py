@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sflow import config
 from sflow.errors import SflowError, UsageError
 from sflow.store import migrate
-from sflow.store.database import ensure_database
+from sflow.store.database import ensure_database, seed_if_needed
 from sflow.store.engine import check_connection, make_engine, safe_url, transaction
 from sflow.store.jobs import run_cleanup
 from sflow.store.stats import collect_stats
@@ -64,6 +64,14 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         print(f"{where}: already at {after}")
     else:
         print(f"{where}: upgraded {before or '(empty)'} -> {after}")
+    if after == migrate.head_revision():
+        report = seed_if_needed(engine)
+        if report is not None and report.changed:
+            print(
+                f"system templates (library {report.library_version}): "
+                f"{len(report.inserted)} added, {len(report.updated)} updated, "
+                f"{len(report.retired)} retired"
+            )
     return 0
 
 

@@ -107,8 +107,9 @@ def test_db_commands(databases: DatabaseFactory, capsys: pytest.CaptureFixture[s
     assert code == 0 and json.loads(out)["current"] is None
     code, out, _ = run(capsys, "db", "upgrade", "--database", url)
     assert code == 0 and f"-> {migrate.head_revision()}" in out
+    assert "system templates (library 1.0.0): 9 added" in out
     code, out, _ = run(capsys, "db", "upgrade", "--database", url)
-    assert code == 0 and "already at" in out
+    assert code == 0 and "already at" in out and "system templates" not in out
     code, out, _ = run(capsys, "db", "downgrade", "-1", "--database", url)
     assert code == 0 and "-> 0004" in out
     code, out, _ = run(capsys, "db", "downgrade", "0003", "--database", url)
