@@ -4,6 +4,8 @@ analysis and delegates to a feature module; `guard` turns any exception into a l
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,6 +38,26 @@ def initialize(ls: SflowServer, params: T.InitializeParams) -> None:
 async def initialized(ls: SflowServer, params: T.InitializedParams) -> None:
     await ls.fetch_configuration()
     await ls.reload_library()
+    ls.spawn(periodic_cleanup(ls))
+
+
+CLEANUP_EVERY_S = 3600
+
+
+async def periodic_cleanup(ls: SflowServer) -> None:
+    """Run the store's retention jobs now and then (DESIGN §7), off the event loop."""
+    while True:
+        await asyncio.sleep(CLEANUP_EVERY_S)
+        await asyncio.to_thread(ls.store.cleanup)
+
+
+@server.feature(T.EXIT)
+def exit_(ls: SflowServer, *args) -> None:
+    """Leave at once: background threads (autosave, a database connecting) must not delay it."""
+    code = 0 if getattr(ls.protocol, "_shutdown", False) else 1
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    os._exit(code)
 
 
 @server.feature(T.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -8,6 +8,7 @@ imported on first use, off the start-up path.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -222,6 +223,16 @@ class StoreBridge:
             return self._run(work)
         except StoreUnavailable:
             return {}
+
+    def cleanup(self) -> dict[str, Any] | None:
+        """The retention jobs of seed 000 (expired drafts, stuck tests…); None if unavailable."""
+        from sflow.store.jobs import run_cleanup
+
+        try:
+            report = self._run(lambda s: run_cleanup(s))
+        except StoreUnavailable:
+            return None
+        return dataclasses.asdict(report)
 
 
 def _first_line(exc: BaseException) -> str:

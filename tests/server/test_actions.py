@@ -87,14 +87,17 @@ async def test_generate_python_action_writes_module(client, workspace):
     acts = await client.text_document_code_action_async(
         T.CodeActionParams(
             text_document=doc.ident,
-            range=T.Range(doc.pos("fast"), doc.pos("fast")),
+            range=T.Range(doc.pos("fast   ="), doc.pos("fast   =")),
             context=T.CodeActionContext(diagnostics=[], only=[T.CodeActionKind.Source]),
         )
     )
     gen = next(a for a in acts if a.title.startswith("Generate Python strategy"))
+    cmd = (
+        gen if isinstance(gen, T.Command) else gen.command
+    )  # the test client may read it as a Command
     result = as_dict(
         await client.workspace_execute_command_async(
-            T.ExecuteCommandParams(command=gen.command.command, arguments=gen.command.arguments)
+            T.ExecuteCommandParams(command=cmd.command, arguments=cmd.arguments)
         )
     )
     assert result["path"].endswith("golden_cross_golden_cross.py")

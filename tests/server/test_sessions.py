@@ -107,9 +107,14 @@ async def test_robust_against_bad_text_and_random_edits(client, workspace):
     doc = Doc.open(
         client,
         workspace / "bad.sflow",
-        "strategy s {\n  x = sma(\udc80$close\x00, period=\n}\n\ufeff",
+        "strategy s {\n  x = sma(\ufffd$close\x00, period=\n}\n\ufeff",
     )
     await doc.diagnostics()
+    (workspace / "invalid_utf8.sflow").write_bytes(
+        b"# caf\xe9 \xff\nstrategy bad {\n  x = sma($close)\n}\n"
+    )
+    found = await client.workspace_symbol_async(T.WorkspaceSymbolParams(query="x"))
+    assert any(s.name == "x" for s in found)
     assert (
         await client.text_document_hover_async(T.HoverParams(doc.ident, T.Position(99, 99))) is None
     )

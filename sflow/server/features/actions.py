@@ -168,12 +168,18 @@ def code_lenses(analysis: Analysis, pos: Positions, results: dict[str, dict]) ->
             name = block.name.name
             out.append(
                 T.CodeLens(
-                    range=rng, command=T.Command("Generate Python", GENERATE, [analysis.uri, name])
+                    range=rng,
+                    command=T.Command(
+                        title="Generate Python", command=GENERATE, arguments=[analysis.uri, name]
+                    ),
                 )
             )
             out.append(
                 T.CodeLens(
-                    range=rng, command=T.Command("Run quick test", QUICK_TEST, [analysis.uri, name])
+                    range=rng,
+                    command=T.Command(
+                        title="Run quick test", command=QUICK_TEST, arguments=[analysis.uri, name]
+                    ),
                 )
             )
             metrics = results.get(name)
@@ -182,13 +188,20 @@ def code_lenses(analysis: Analysis, pos: Positions, results: dict[str, dict]) ->
                     T.CodeLens(
                         range=rng,
                         command=T.Command(
-                            metrics_title(metrics), "sflow.showHistory", [analysis.uri, name]
+                            title=metrics_title(metrics),
+                            command="sflow.showHistory",
+                            arguments=[analysis.uri, name],
                         ),
                     )
                 )
         else:
             args = [analysis.uri, block.target.name, block.name.name]
-            out.append(T.CodeLens(range=rng, command=T.Command("Run quick test", QUICK_TEST, args)))
+            out.append(
+                T.CodeLens(
+                    range=rng,
+                    command=T.Command(title="Run quick test", command=QUICK_TEST, arguments=args),
+                )
+            )
     return out
 
 
