@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
+import traceback
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from sflow.errors import SflowError
 from sflow.store.base import utcnow
-from sflow.store.engine import transaction
+from sflow.store.engine import make_engine, transaction
 from sflow.store.models import QuickTest, StrategyInstance
 from sflow.store.repositories.generations import CodeGenerationRepository, code_hash
 from sflow.store.repositories.instances import StrategyInstanceRepository
@@ -208,3 +212,37 @@ def test_screen_runs_record_results_and_progress(session: Session, user: str) ->
     assert other.get(run.run_id) is None and other.timeline(run.run_id) == []
     with pytest.raises(ValueError):
         runs.finish(run.run_id, "archived")
+
+
+def _create_instance(url: str, user: str, errors: multiprocessing.Queue) -> None:
+    try:
+        engine = make_engine(url)
+        with transaction(engine) as session:
+            StrategyInstanceRepository(session, user).get_or_create(
+                "/w/race.sflow", "gc", logic_flow=FLOW
+            )
+            time.sleep(0.2)  # hold the transaction open while the others try
+        engine.dispose()
+    except BaseException:
+        errors.put(traceback.format_exc())
+
+
+def test_concurrent_get_or_create_makes_one_instance(migrated_engine: Engine, user: str) -> None:
+    if migrated_engine.dialect.name == "mysql":
+        pytest.skip("MySQL/MariaDB: no transaction-scoped advisory lock (documented limitation)")
+    context = multiprocessing.get_context("fork")
+    errors = context.Queue()
+    url = migrated_engine.url.render_as_string(hide_password=False)
+    workers = [context.Process(target=_create_instance, args=(url, user, errors)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert errors.empty(), errors.get()
+    with transaction(migrated_engine) as session:
+        count = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(StrategyInstance)
+            .where(StrategyInstance.user_id == user)
+        )
+    assert count == 1

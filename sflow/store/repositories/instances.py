@@ -1,7 +1,15 @@
-"""Strategy instances of one user; the editor finds a file's strategy by (source path, name)."""
+"""Strategy instances of one user; the editor finds a file's strategy by (source path, name).
+
+Two processes creating the instance of the same (user, file, strategy) at once (the editor's
+didSave and ``sflow generate``) must not create it twice. SQLite's write lock (sflow opens every
+transaction with BEGIN IMMEDIATE) and a PostgreSQL transaction-scoped advisory lock serialise
+them until the creator commits. MySQL/MariaDB have no transaction-scoped advisory lock, so there
+a duplicate is possible; lookups then use the oldest row, so every caller agrees on one instance.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,6 +81,7 @@ class StrategyInstanceRepository:
         parameters: dict[str, Any] | None = None,
     ) -> tuple[StrategyInstance, bool]:
         """The instance of (file, strategy), created or brought up to date; and whether new."""
+        self._serialize_creation(source_path, name)
         instance = self.find_by_source(source_path, name)
         created = instance is None
         if instance is None:
@@ -94,6 +103,13 @@ class StrategyInstanceRepository:
         instance.updated_by = self.user_id
         self.session.flush()
         return instance, created
+
+    def _serialize_creation(self, source_path: str, name: str) -> None:
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(f"{self.user_id}\n{source_path}\n{name}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def find(
         self, *, status: str | None = None, limit: int = 50, offset: int = 0
