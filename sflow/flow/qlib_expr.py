@@ -18,6 +18,9 @@ from sflow.flow.templates import Template, TemplateLibrary
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+# qlib's rolling operators need an expression operand: `Ref(0, 1)` raises inside qlib. The lag of
+# a constant is the constant (a template such as cross_above(x, 0) lags both of its inputs).
+_CONSTANT_LAG = re.compile(r"Ref\((-?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)), \d+\)")
 EXPRESSION_TYPES = ("INDICATOR", "CONDITION")
 MAX_EXPRESSION = 100_000
 
@@ -142,7 +145,7 @@ def _substitute(pattern: str, values: dict[str, str], template: str) -> str:
             raise ExpressionError(f"template `{template}` uses `{{{key}}}` but it has no value")
         return values[key]
 
-    result = _PLACEHOLDER.sub(repl, pattern)
+    result = _CONSTANT_LAG.sub(r"\1", _PLACEHOLDER.sub(repl, pattern))
     if len(result) > MAX_EXPRESSION:
         raise ExpressionError(f"the qlib expression grows past {MAX_EXPRESSION:_} characters")
     return result
