@@ -69,7 +69,34 @@ def make_engine(url: str, **engine_kwargs: Any) -> Engine:
         raise NotAvailableError(f"no database driver for {safe_url(parsed)}{hint}") from exc
     if backend == "sqlite":
         _configure_sqlite(engine)
+    elif backend in ("mysql", "mariadb"):
+        event.listen(engine, "checkin", _release_named_locks)
     return engine
+
+
+_NAMED_LOCKS = "sflow_named_locks"
+NAMED_LOCK_TIMEOUT_S = 30
+
+
+def hold_named_lock(connection: sa.Connection, name: str) -> None:
+    """MySQL/MariaDB: take ``GET_LOCK(name)`` until this connection's transaction is over.
+
+    MySQL's named locks belong to the connection, not the transaction; the pool's checkin (the
+    transaction has committed or rolled back by then) releases them.
+    """
+    got = connection.execute(
+        sa.text("SELECT GET_LOCK(:name, :timeout)"), {"name": name, "timeout": NAMED_LOCK_TIMEOUT_S}
+    ).scalar()
+    if got != 1:
+        raise SflowError(f"database busy: could not lock {name} in {NAMED_LOCK_TIMEOUT_S}s")
+    connection.info[_NAMED_LOCKS] = True
+
+
+def _release_named_locks(dbapi_connection: Any, record: Any) -> None:
+    if record is not None and record.info.pop(_NAMED_LOCKS, False):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT RELEASE_ALL_LOCKS()")
+        cursor.close()
 
 
 def _configure_sqlite(engine: Engine) -> None:

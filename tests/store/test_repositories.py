@@ -228,8 +228,6 @@ def _create_instance(url: str, user: str, errors: multiprocessing.Queue) -> None
 
 
 def test_concurrent_get_or_create_makes_one_instance(migrated_engine: Engine, user: str) -> None:
-    if migrated_engine.dialect.name == "mysql":
-        pytest.skip("MySQL/MariaDB: no transaction-scoped advisory lock (documented limitation)")
     context = multiprocessing.get_context("fork")
     errors = context.Queue()
     url = migrated_engine.url.render_as_string(hide_password=False)

@@ -2,9 +2,10 @@
 
 Two processes creating the instance of the same (user, file, strategy) at once (the editor's
 didSave and ``sflow generate``) must not create it twice. SQLite's write lock (sflow opens every
-transaction with BEGIN IMMEDIATE) and a PostgreSQL transaction-scoped advisory lock serialise
-them until the creator commits. MySQL/MariaDB have no transaction-scoped advisory lock, so there
-a duplicate is possible; lookups then use the oldest row, so every caller agrees on one instance.
+transaction with BEGIN IMMEDIATE), a PostgreSQL transaction-scoped advisory lock, or on
+MySQL/MariaDB a named ``GET_LOCK`` that :mod:`sflow.store.engine` releases when the connection goes
+back to the pool (after the commit), serialise them until the creator commits. Lookups use the
+oldest row should duplicates exist anyway (rows written by other tools).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sflow.errors import SflowError
 from sflow.store.base import utcnow
+from sflow.store.engine import hold_named_lock
 from sflow.store.models import StrategyInstance, StrategyStatus
 
 
@@ -105,11 +107,13 @@ class StrategyInstanceRepository:
         return instance, created
 
     def _serialize_creation(self, source_path: str, name: str) -> None:
-        if self.session.get_bind().dialect.name != "postgresql":
-            return
         digest = hashlib.sha256(f"{self.user_id}\n{source_path}\n{name}".encode()).digest()
-        key = int.from_bytes(digest[:8], "big", signed=True)
-        self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            key = int.from_bytes(digest[:8], "big", signed=True)
+            self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        elif dialect in ("mysql", "mariadb"):
+            hold_named_lock(self.session.connection(), f"sflow_instance_{digest.hex()[:40]}")
 
     def find(
         self, *, status: str | None = None, limit: int = 50, offset: int = 0
