@@ -204,15 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res, indent=2))
         return 0
     print(f"quick-test benchmark: 300 instruments, csi300 top-30/drop-5 momentum, {START} .. {END}")
-    for key in (
-        "cold_script_s",
-        "cold_worker_s",
-        "cold_worker_no_preload_s",
-        "bare_loop_s",
-        "warm_worker_s",
-    ):
+    print(
+        f"  load average before: {LOAD0}, after: {os.getloadavg()} (2 cores: wall times are noisy)"
+    )
+    for key in KINDS:
         r = res[key]
-        print(f"  {key:26s} p50 {r['p50']:7.2f} s   p95 {r['p95']:7.2f} s   (n={r['n']})")
+        print(f"  {key:30s} p50 {r['p50']:7.2f} s   p95 {r['p95']:7.2f} s   (n={r['n']})")
     s = res["submit_ms"]
     print(f"  {'submit':30s} p50 {s['p50']:7.3f} ms  p95 {s['p95']:7.3f} ms  (n={s['n']})")
     for k, v in res["ratios"].items():
