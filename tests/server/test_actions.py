@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+from pathlib import Path
 
 import pytest
 from lsprotocol import types as T
@@ -92,25 +94,28 @@ async def test_generate_python_action_writes_module(client, workspace):
         )
     )
     gen = next(a for a in acts if a.title.startswith("Generate Python strategy"))
-    cmd = (
-        gen if isinstance(gen, T.Command) else gen.command
-    )  # the test client may read it as a Command
+    if isinstance(gen, T.Command):  # pygls' client reads a CodeAction with a command as a Command
+        raw = ast.literal_eval(gen.command)
+        command, arguments = raw["command"], raw["arguments"]
+    else:
+        command, arguments = gen.command.command, gen.command.arguments
     result = as_dict(
         await client.workspace_execute_command_async(
-            T.ExecuteCommandParams(command=cmd.command, arguments=cmd.arguments)
+            T.ExecuteCommandParams(command=command, arguments=arguments)
         )
     )
     assert result["path"].endswith("golden_cross_golden_cross.py")
-    assert (
-        result["validationStatus"] == "VALID" and "TopkDropoutStrategy" in result["code"]
-    ) or "class" in result["code"]
+    assert result["validationStatus"] == "VALID" and "def main(" in result["code"]
     created = [
         c
         for e in client.applied_edits
         for c in (e.document_changes or [])
         if isinstance(c, T.CreateFile)
     ]
-    assert created and created[0].uri.endswith("golden_cross_golden_cross.py")
+    if created:  # clients that can create files get a workspace/applyEdit
+        assert created[0].uri.endswith("golden_cross_golden_cross.py")
+    else:  # others: the server writes the module itself
+        assert Path(result["path"]).read_text() == result["code"]
 
 
 async def test_code_lens_and_unavailable_quick_test(client, workspace):
@@ -119,7 +124,7 @@ async def test_code_lens_and_unavailable_quick_test(client, workspace):
     titles = [lens.command.title for lens in lenses]
     assert titles.count("Generate Python") == 1 and titles.count("Run quick test") == 2
     run = next(lens for lens in lenses if lens.command.title == "Run quick test")
-    assert run.command.arguments[:2] == [doc.uri, "golden_cross"]
+    assert list(run.command.arguments[:2]) == [doc.uri, "golden_cross"]
     with pytest.raises(Exception, match="not available yet"):
         await client.workspace_execute_command_async(
             T.ExecuteCommandParams(
