@@ -25,6 +25,8 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export class Commands {
   /** Quick tests started from this window whose report has not been shown yet. */
   private readonly awaitingReport = new Set<string>();
+  /** Terminal statuses that arrived before the command's response (kept briefly, by test id). */
+  private readonly finishedEarly = new Map<string, QuickTestStatus>();
 
   constructor(
     private readonly server: ServerManager,
@@ -93,7 +95,13 @@ export class Commands {
     const name = quickTestTargetAt(doc.getText(), line);
     const args: unknown[] = [doc.uri.toString(), ...(name ? [name] : [])];
     this.status.setQuickTest({ testId: "…", status: "PENDING", message: name ?? "" });
-    const result = await this.server.execute(ServerCommands.runQuickTest, args);
+    let result: unknown;
+    try {
+      result = await this.server.execute(ServerCommands.runQuickTest, args);
+    } catch (err) {
+      this.status.setQuickTest({ testId: "…", status: "FAILED", message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
     await this.onCommandResult(ServerCommands.runQuickTest, args, result);
   }
 
@@ -221,6 +229,14 @@ export class Commands {
     if (response.result || TERMINAL_STATES.includes(response.status)) {
       await this.showQuickTest(response.testId, response.status, response.result, response.reportPath, response.message);
     } else {
+      const early = this.finishedEarly.get(response.testId);
+      if (early) {
+        // The terminal notification overtook the response.
+        this.finishedEarly.delete(response.testId);
+        this.status.setQuickTest(early);
+        await this.showQuickTest(early.testId, early.status, undefined, early.reportPath, early.message);
+        return;
+      }
       // Still queued or running: the report follows with the terminal sflow/quickTestStatus.
       this.awaitingReport.add(response.testId);
     }
@@ -229,10 +245,16 @@ export class Commands {
   /** Handles the server's sflow/quickTestStatus notification. */
   onQuickTestStatus(status: QuickTestStatus): void {
     this.status.setQuickTest(status);
-    if (TERMINAL_STATES.includes(status.status) && this.awaitingReport.delete(status.testId)) {
+    if (!TERMINAL_STATES.includes(status.status)) {
+      return;
+    }
+    if (this.awaitingReport.delete(status.testId)) {
       this.showQuickTest(status.testId, status.status, undefined, status.reportPath, status.message).catch((e: unknown) => {
         this.fail(e);
       });
+    } else {
+      this.finishedEarly.set(status.testId, status);
+      setTimeout(() => this.finishedEarly.delete(status.testId), 60000);
     }
   }
 

@@ -146,6 +146,14 @@ export function renderLineChart(opts: ChartOptions): string {
   return parts.join("");
 }
 
+/** The series as drawn: divided by its first value when that is positive (growth of 1), else as given. */
+export function growthOrRaw(values: (number | null | undefined)[]): { values: (number | null)[]; normalized: boolean } {
+  const first = values.find(isNumber);
+  return first === undefined || first <= 0
+    ? { values: values.map((v) => (isNumber(v) ? v : null)), normalized: false }
+    : { values: normalize(values), normalized: true };
+}
+
 /** Divides a series by its first positive value, so equity and benchmark both start at 1. */
 export function normalize(values: (number | null | undefined)[]): (number | null)[] {
   const base = values.find((v): v is number => isNumber(v) && v > 0);

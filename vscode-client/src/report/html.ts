@@ -3,7 +3,7 @@
 // content security policy (no scripts, styles only by nonce, no network) and no external assets.
 import type { HistoryResult, QuickTestResult, ScreenResult } from "../protocol";
 import { isRecord } from "../protocol";
-import { normalize, renderLineChart } from "./charts";
+import { growthOrRaw, renderLineChart } from "./charts";
 import { configRows, escapeHtml, formatNumber, formatValue, isNumber, metricRows, textOf } from "./format";
 
 export interface PageOptions {
@@ -124,14 +124,19 @@ export function renderReportHtml(result: QuickTestResult, opts: PageOptions): st
   const equity = Array.isArray(series.equity) ? series.equity : [];
   const bench = Array.isArray(series.benchmark) ? series.benchmark : [];
   const dd = Array.isArray(series.drawdown) ? series.drawdown : [];
-  const chartSeries = [{ name: "Strategy", values: normalize(equity), cssClass: "chart-line-0" }];
+  // Account values are drawn as growth of 1 so equity and benchmark share an axis; series that are
+  // already returns (starting at 0) are drawn as they are.
+  const eq = growthOrRaw(equity);
+  const bm = growthOrRaw(bench);
+  const bothGrowth = eq.normalized && (bm.normalized || !bench.length);
+  const chartSeries = [{ name: "Strategy", values: bothGrowth ? eq.values : equity.map((v) => (isNumber(v) ? v : null)), cssClass: "chart-line-0" }];
   if (bench.length) {
-    chartSeries.push({ name: "Benchmark", values: normalize(bench), cssClass: "chart-line-1" });
+    chartSeries.push({ name: "Benchmark", values: bothGrowth ? bm.values : bench.map((v) => (isNumber(v) ? v : null)), cssClass: "chart-line-1" });
   }
   parts.push('<section id="charts"><h2>Equity</h2>');
   parts.push(
     renderLineChart({
-      title: "Equity vs benchmark (growth of 1)",
+      title: bothGrowth ? "Equity vs benchmark (growth of 1)" : "Equity vs benchmark",
       dates,
       series: chartSeries,
       yFormat: (v) => formatNumber(v, 2),

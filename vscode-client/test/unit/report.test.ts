@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import type { QuickTestResult } from "../../src/protocol";
-import { niceTicks, normalize, renderLineChart, sampleIndexes } from "../../src/report/charts";
+import { growthOrRaw, niceTicks, normalize, renderLineChart, sampleIndexes } from "../../src/report/charts";
 import { escapeHtml, formatValue, metricRows } from "../../src/report/format";
 import {
   contentSecurityPolicy,
@@ -76,6 +76,16 @@ describe("renderReportHtml", () => {
     assert.match(page, /No trades\./);
     assert.match(page, /class="error">boom</);
   });
+  it("draws return series that start at 0 as they are", () => {
+    const r = fixture();
+    r.series = { dates: ["2021-01-04", "2021-01-05", "2021-01-06"], equity: [0, 0.01, 0.03], benchmark: [0, -0.01, 0.02], drawdown: [0, 0, 0] };
+    const page = renderReportHtml(r, opts);
+    assert.match(page, /aria-label="Equity vs benchmark"/);
+    assert.match(page, /class="chart-line chart-line-0" fill="none" points="[\d.]+,[\d.]+ [\d.]+,[\d.]+ [\d.]+,[\d.]+"/);
+  });
+  it("draws account values as growth of 1", () => {
+    assert.match(renderReportHtml(fixture(), opts), /aria-label="Equity vs benchmark \(growth of 1\)"/);
+  });
   it("caps the trade list", () => {
     const r = fixture();
     const t = r.trades?.[0] ?? {};
@@ -146,6 +156,8 @@ describe("format and charts", () => {
   it("normalizes to the first positive value", () => {
     assert.deepEqual(normalize([null, 2, 4, null]), [null, 1, 2, null]);
     assert.deepEqual(normalize([0, -1]), [null, null]);
+    assert.deepEqual(growthOrRaw([0, -1, null]), { values: [0, -1, null], normalized: false });
+    assert.deepEqual(growthOrRaw([2, 3]), { values: [1, 1.5], normalized: true });
   });
   it("makes nice ticks", () => {
     assert.deepEqual(niceTicks(0, 1, 5), [0, 0.25, 0.5, 0.75, 1]);
