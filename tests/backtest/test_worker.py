@@ -155,3 +155,22 @@ def test_default_timeout_applies() -> None:
     with Worker(default_timeout=0.3) as w:
         out = w.submit(jobs.sleep_forever).wait(10)
     assert out is not None and out.error_kind == "timeout"
+
+
+def test_child_does_not_outlive_its_parent(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys, time; from sflow.backtest.worker import Worker; import worker_jobs as j\n"
+        "w = Worker(); w.submit(j.sleep_forever); time.sleep(0.5); print(w.pid, flush=True); os._exit(0)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    child = int(out.stdout.strip())
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{child}").exists()
