@@ -3,24 +3,36 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { quickTestTargetAt, strategyAt } from "./blocks";
+import { blockAt, strategyAt } from "./blocks";
 import type { ServerManager } from "./client";
 import type { Panels } from "./panels";
 import type { QuickTestResult, QuickTestStatus, RunQuickTestResponse } from "./protocol";
 import {
+  isFullReport,
   isGenerateCodeResult,
   isHistoryResult,
   isRecord,
   isRestoreSessionResult,
   isRunQuickTestResponse,
   isScreenResult,
+  reportJsonCandidates,
   ServerCommands,
   TERMINAL_STATES,
+  toQuickTestResult,
 } from "./protocol";
 import { renderHistoryHtml, renderReportHtml, renderScreenHtml } from "./report/html";
 import type { SflowStatusBar } from "./statusBar";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class Commands {
   /** Quick tests started from this window whose report has not been shown yet. */
@@ -92,9 +104,15 @@ export class Commands {
 
   async runQuickTest(uri: unknown): Promise<void> {
     const { doc, line } = await this.target(uri);
-    const name = quickTestTargetAt(doc.getText(), line);
-    const args: unknown[] = [doc.uri.toString(), ...(name ? [name] : [])];
-    this.status.setQuickTest({ testId: "…", status: "PENDING", message: name ?? "" });
+    // [uri, strategy, test?]: what the server's own code lenses send (a strategy name is also what a
+    // server that takes "test or strategy" in the second place accepts).
+    const block = blockAt(doc.getText(), line);
+    const strategy = strategyAt(doc.getText(), line);
+    const args: unknown[] = [doc.uri.toString(), ...(strategy ? [strategy] : [])];
+    if (block?.kind === "test" && strategy) {
+      args.push(block.name);
+    }
+    this.status.setQuickTest({ testId: "…", status: "PENDING", message: block?.name ?? "" });
     let result: unknown;
     try {
       result = await this.server.execute(ServerCommands.runQuickTest, args);
@@ -161,11 +179,10 @@ export class Commands {
       }
       text = (await vscode.workspace.openTextDocument(picked[0])).getText();
     }
-    const parsed: unknown = JSON.parse(text);
-    if (!isRunQuickTestResponse(parsed)) {
-      throw new Error("not a quick-test result (it needs testId and status)");
+    const report = toQuickTestResult(JSON.parse(text), "?", "COMPLETED");
+    if (!report) {
+      throw new Error("not a quick-test result (it needs metrics, series or trades)");
     }
-    const report = parsed as QuickTestResult;
     this.panels.show("report", `Quick test: ${report.test ?? report.strategy ?? report.testId}`, (o) => renderReportHtml(report, o));
   }
 
@@ -203,10 +220,15 @@ export class Commands {
       }
       throw new Error("the server returned no generated module");
     }
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(result.path));
+    const target = vscode.Uri.file(result.path);
+    if (typeof result.code === "string" && !(await exists(target))) {
+      // The server named the module without writing it: write what it generated.
+      await vscode.workspace.fs.writeFile(target, Buffer.from(result.code, "utf8"));
+    }
+    const doc = await vscode.workspace.openTextDocument(target);
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false });
     const validation = result.validationStatus ?? "";
-    if (validation && !/^(passed|valid|ok|success)$/i.test(validation)) {
+    if (validation && !/(^|\.)(passed|valid|ok|success)$/i.test(validation)) {
       void vscode.window.showWarningMessage(`sflow: generated ${path.basename(result.path)} — validation: ${validation}`);
     } else {
       vscode.window.setStatusBarMessage(`sflow: generated ${path.basename(result.path)}`, 5000);
@@ -261,7 +283,7 @@ export class Commands {
   private async showQuickTest(
     testId: string,
     state: string,
-    result: QuickTestResult | undefined,
+    result: unknown,
     reportPath: string | undefined,
     message: string | undefined,
   ): Promise<void> {
@@ -269,22 +291,33 @@ export class Commands {
       void vscode.window.showInformationMessage(`sflow: quick test ${testId} was cancelled`);
       return;
     }
-    let report = result;
-    if (!report && reportPath) {
-      if (reportPath.toLowerCase().endsWith(".json")) {
-        report = JSON.parse(await fs.readFile(reportPath, "utf8")) as QuickTestResult;
-      } else {
-        const open = await vscode.window.showInformationMessage(`sflow: quick test ${testId} report: ${reportPath}`, "Open");
-        if (open) {
-          await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(reportPath));
+    const status = state as QuickTestResult["status"];
+    let report = toQuickTestResult(result, testId, status);
+    if (!isFullReport(report) && reportPath) {
+      // The full result JSON: the report file itself, or a sibling of an HTML report.
+      for (const candidate of reportJsonCandidates(reportPath)) {
+        try {
+          const full = toQuickTestResult(JSON.parse(await fs.readFile(candidate, "utf8")), testId, status);
+          if (full) {
+            report = full;
+            break;
+          }
+        } catch {
+          // not there or not JSON: try the next one
         }
-        return;
       }
     }
     if (state === "FAILED" && !report?.metrics) {
       throw new Error(`quick test ${testId} failed${message ? `: ${message}` : report?.error ? `: ${report.error}` : ""}`);
     }
     if (!report) {
+      if (reportPath) {
+        const open = await vscode.window.showInformationMessage(`sflow: quick test ${testId} finished: ${reportPath}`, "Open Report");
+        if (open) {
+          await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(reportPath));
+        }
+        return;
+      }
       throw new Error(`quick test ${testId} finished without a result`);
     }
     const title = `Quick test: ${report.test ?? report.strategy ?? testId}`;

@@ -74,6 +74,41 @@ export interface HistoryResult {
   quickTests: Record<string, unknown>[];
 }
 
+/** Metric keys whose presence marks a bare metrics summary (the server's `metrics_summary`). */
+const SUMMARY_KEYS = ["annualized_return", "information_ratio", "max_drawdown", "cumulative_return", "trade_count"];
+
+/**
+ * The report to render from a quick test's `result`, which is either the full result JSON or only its
+ * metrics summary (a flat record of numbers); undefined when there is nothing to show.
+ */
+export function toQuickTestResult(value: unknown, testId: string, status: QuickTestState): QuickTestResult | undefined {
+  if (!isRecord(value)) {
+    return undefined;
+  }
+  if (isRecord(value.metrics) || isRecord(value.series) || Array.isArray(value.trades)) {
+    return { ...(value as Partial<QuickTestResult>), testId: typeof value.testId === "string" ? value.testId : testId, status: typeof value.status === "string" ? (value.status as QuickTestState) : status };
+  }
+  if (SUMMARY_KEYS.some((k) => k in value)) {
+    return { testId, status, metrics: value };
+  }
+  return undefined;
+}
+
+/** Whether a report holds everything the full report page shows (metrics and series). */
+export function isFullReport(r: QuickTestResult | undefined): boolean {
+  return !!r && isRecord(r.metrics) && isRecord(r.series);
+}
+
+/** Files that may hold the full result JSON of a report at `reportPath` (itself, or a sibling .json). */
+export function reportJsonCandidates(reportPath: string): string[] {
+  if (/\.json$/i.test(reportPath)) {
+    return [reportPath];
+  }
+  const stem = reportPath.replace(/\.[^./\\]+$/, "");
+  const dir = reportPath.replace(/[^/\\]*$/, "");
+  return [...new Set([`${stem}.json`, `${dir}result.json`, `${dir}report.json`])];
+}
+
 export const TERMINAL_STATES: readonly QuickTestState[] = ["COMPLETED", "FAILED", "CANCELLED"];
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -208,6 +208,17 @@ export function renderScreenHtml(result: ScreenResult, opts: PageOptions): strin
   return page(title, body, opts);
 }
 
+/** A history cell: nested metrics as "Label value · …" (first four), anything else as text. */
+function historyValue(v: unknown): string {
+  if (isRecord(v)) {
+    return metricRows(v)
+      .slice(0, 4)
+      .map((r) => `${r.label} ${r.value}`)
+      .join(" · ");
+  }
+  return formatValue(v, "number");
+}
+
 function genericTable(items: Record<string, unknown>[]): string {
   if (!items.length) {
     return '<p class="empty">Nothing yet.</p>';
@@ -223,7 +234,7 @@ function genericTable(items: Record<string, unknown>[]): string {
   const numeric = keys.map((k) => items.every((it) => it[k] === undefined || it[k] === null || isNumber(it[k])));
   return table(
     keys,
-    items.map((it) => keys.map((k, i) => cell(formatValue(it[k], "number"), numeric[i] ? "num" : ""))),
+    items.map((it) => keys.map((k, i) => cell(historyValue(it[k]), numeric[i] ? "num" : ""))),
     numeric,
   );
 }

@@ -115,6 +115,12 @@ describe("other pages", () => {
     assertSafePage(html);
     assert.match(html, /<th>id<\/th><th>codeHash<\/th><th>validationStatus<\/th>/);
     assert.match(html, /Quick tests \(0\)[\s\S]*Nothing yet/);
+    const tests = renderHistoryHtml(
+      { generations: [], quickTests: [{ testId: "t1", metrics: { annualized_return: 0.1, max_drawdown: -0.05 } }] },
+      "a.sflow",
+      opts,
+    );
+    assert.match(tests, /<td>Annualized return 10\.00% · Max drawdown -5\.00%<\/td>/);
   });
   it("renders messages escaped", () => {
     const html = renderMessageHtml("Oops", "<x>", opts, true);
