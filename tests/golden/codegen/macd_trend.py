@@ -49,14 +49,14 @@ TEST = {
 NODES = {
     "m": "Sub(EMA($close, 12), EMA($close, 26))",  # indicator "macd"
     "trend": "EMA($close, 50)",  # indicator "ema"
-    "turn": "And(Gt(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 0), Le(Ref(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 1), Ref(0, 1)))",  # condition "cross_above"
+    "turn": "And(Gt(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 0), Le(Ref(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 1), 0))",  # condition "cross_above"
 }
 
 # The expressions the backtest loads: each signal's condition and score, the prices exits read.
 EXPRESSIONS = {
-    "buy.condition": "And(And(Gt(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 0), Le(Ref(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 1), Ref(0, 1))), Gt($close, EMA($close, 50)))",
+    "buy.condition": "And(And(Gt(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 0), Le(Ref(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 1), 0)), Gt($close, EMA($close, 50)))",
     "buy.score": "Div(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), $close)",
-    "sell.condition": "And(Lt(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 0), Ge(Ref(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 1), Ref(0, 1)))",
+    "sell.condition": "And(Lt(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 0), Ge(Ref(Sub(Sub(EMA($close, 12), EMA($close, 26)), EMA(Sub(EMA($close, 12), EMA($close, 26)), 9)), 1), 0))",
     "close": "$close",
 }
 
