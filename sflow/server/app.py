@@ -113,6 +113,8 @@ class SflowServer(LanguageServer):
         caps = self.client_capabilities.workspace
         if caps and caps.semantic_tokens and caps.semantic_tokens.refresh_support:
             self.workspace_semantic_tokens_refresh(None)
+        if self.pull_diagnostics and caps and caps.diagnostics and caps.diagnostics.refresh_support:
+            self.workspace_diagnostic_refresh(None)
 
     async def fetch_configuration(self) -> None:
         caps = self.client_capabilities.workspace
@@ -175,12 +177,6 @@ class SflowServer(LanguageServer):
             return  # stale: a newer version is on its way
         if not self.pull_diagnostics:
             self.publish(analysis)
-        elif (
-            self.client_capabilities.workspace
-            and self.client_capabilities.workspace.diagnostics
-            and self.client_capabilities.workspace.diagnostics.refresh_support
-        ):
-            pass
         self.schedule_autosave(uri, analysis)
 
     def lsp_diagnostics(self, analysis: Analysis) -> list[T.Diagnostic]:

@@ -197,17 +197,20 @@ def _ports(analysis: Analysis | None, line: int, name: str, library: TemplateLib
     ]
 
 
-_template_cache: dict[tuple[int, bool], list[T.CompletionItem]] = {}
+_template_cache: dict[tuple[int, bool], tuple[TemplateLibrary, list[T.CompletionItem]]] = {}
 
 
 def _templates(library: TemplateLibrary, snippets: bool) -> list[T.CompletionItem]:
     key = (id(library), snippets)
     cached = _template_cache.get(key)
-    if cached is None:
+    if cached is None or cached[0] is not library:
         if len(_template_cache) > 8:
             _template_cache.clear()
-        cached = _template_cache[key] = [_template_item(t, snippets) for t in library.visible()]
-    return cached
+        cached = _template_cache[key] = (
+            library,
+            [_template_item(t, snippets) for t in library.visible()],
+        )
+    return cached[1]
 
 
 def _template_item(t: Template, snippets: bool) -> T.CompletionItem:

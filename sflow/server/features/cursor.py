@@ -114,6 +114,7 @@ def enclosing_call(prefix: str) -> CallContext | None:
 
 
 def _depth_change(text: str) -> int:
+    """Net `(` minus `)` of a line, outside strings and comments; 1000 if it holds a `}`."""
     depth, quoted, i = 0, False, 0
     while i < len(text):
         ch = text[i]
@@ -130,8 +131,13 @@ def _depth_change(text: str) -> int:
             depth += 1
         elif ch == ")":
             depth -= 1
+        elif ch == "}":
+            return _CLOSED
         i += 1
     return depth
+
+
+_CLOSED = 1000
 
 
 def statement_prefix(lines: list[str], line: int, col: int, start: int) -> str:
@@ -144,9 +150,12 @@ def statement_prefix(lines: list[str], line: int, col: int, start: int) -> str:
     if "{" not in header or _depth_change(header) != 0 or line == start:
         return prefix_text(lines, line, col, start)
     first, depth = start + 1, 0
-    for i in range(start + 1, line):
-        depth += _depth_change(lines[i])
-        if depth <= 0:
+    for i in range(start + 1, line + 1):
+        change = _depth_change(lines[i] if i < line else lines[i][:col])
+        if change == _CLOSED:  # the block is closed before the cursor: parse it all
+            return prefix_text(lines, line, col, start)
+        depth += change
+        if depth <= 0 and i < line:
             depth, first = 0, i + 1
     body = prefix_text(lines, line, col, first)
     return header[: header.index("{") + 1] + "\n" + body
