@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import threading
 from contextlib import suppress
-from copy import copy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import LexerState
+from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from sflow.dsl_grammar import ast as A
 from sflow.dsl_grammar.diagnostics import Diagnostic, error
@@ -26,6 +26,7 @@ from sflow.dsl_grammar.transformer import AstBuilder, token_span
 
 GRAMMAR_PATH = Path(__file__).with_name("sflow.lark")
 MAX_ERRORS = 100
+MAX_SOURCE_CHARS = 8 * 1024 * 1024  # strategies are small; this protects the editor and CI
 MAX_EXPR_DEPTH = 200
 
 # Tokens after which a statement (or block) can start again.
@@ -150,6 +151,7 @@ class _Recovery:
         self.diagnostics: list[Diagnostic] = []
         self.sync_pos = -1
         self.last_bad_char = -2
+        self.bad_char_line = -1
         self.gave_up = False
         self.end_accepts: set[str] | None = None
 
@@ -161,11 +163,15 @@ class _Recovery:
         at_sync_point = (tok.type == "$END" and self.sync_pos == len(self.text)) or (
             tok.type != "$END" and tok.start_pos == self.sync_pos
         )
-        if tok.type == "$END" and self.end_accepts is None:
-            self.end_accepts = set(ip.accepts())
+        if tok.type == "$END" and self.stop_at_end and self.end_accepts is None:
+            self.end_accepts = _cheap_accepts(ip)
             if self.stop_at_end:
                 return False  # no repair needed: the caller has its answer
-        if not at_sync_point:
+        # A bad character was skipped on this line: the error it causes next is the same typo.
+        same_typo = (
+            tok.type != "$END" and tok.line is not None and tok.line - 1 == self.bad_char_line
+        )
+        if not at_sync_point and not same_typo:
             self._report(exc)
         if tok.type in _SYNC:
             self._repair(ip, tok)
@@ -176,7 +182,7 @@ class _Recovery:
     # ---- reporting
     def _report(self, exc: UnexpectedToken) -> None:
         tok = exc.token
-        expected = set(exc.accepts or exc.expected)
+        expected = _cheap_accepts(exc.interactive_parser) or set(exc.expected)
         span = token_span(tok) if tok.type != "$END" else self._end_span()
         unclosed = _state.open_parens[-1] if _state.open_parens else None
         if tok.type == "COMP_OP" and "COMP_OP" not in expected:
@@ -220,6 +226,7 @@ class _Recovery:
             self._add(error("SF105", 'unterminated string: add the closing `"`', span))
             self._skip_to_sync(exc.interactive_parser, pos, end)
             return True
+        self.bad_char_line = line
         if pos != self.last_bad_char + 1:
             shown = repr(char)[1:-1] if not char.isprintable() else char
             span = A.Span(line, col, line, col + 1)
@@ -260,22 +267,39 @@ class _Recovery:
         self.sync_pos = stop
 
     def _repair(self, ip, tok: Token) -> None:
+        """Close what the broken statement left open so `tok` fits; else pop to a state that
+        takes it. Only states whose table has the token are tried: deep stacks stay linear."""
+        if self._try(ip, tok, len(ip.parser_state.state_stack)):
+            return
+        table = ip.parser_state.parse_conf.parse_table.states
         stack = ip.parser_state.state_stack
-        for popped in range(len(stack)):
-            trial = _cheap_copy(ip)
-            del trial.parser_state.state_stack[len(stack) - popped :]
-            del trial.parser_state.value_stack[len(stack) - 1 - popped :]
-            if _close_until_accepted(trial, tok):
-                ip.parser_state.state_stack[:] = trial.parser_state.state_stack
-                ip.parser_state.value_stack[:] = trial.parser_state.value_stack
-                return
+        tried = 0
+        for keep in range(len(stack) - 1, 0, -1):
+            actions = table[stack[keep - 1]]
+            if tok.type in actions or any(r in actions for r in _REPAIRS):
+                if self._try(ip, tok, keep):
+                    return
+                tried += 1
+                if tried > 64:
+                    break
         # Nothing can take this token (a stray `}`): it is simply dropped.
+
+    @staticmethod
+    def _try(ip, tok: Token, keep: int) -> bool:
+        trial = _cheap_copy(ip)
+        del trial.parser_state.state_stack[keep:]
+        del trial.parser_state.value_stack[keep - 1 :]
+        if not _close_until_accepted(trial, tok):
+            return False
+        ip.parser_state.state_stack[:] = trial.parser_state.state_stack
+        ip.parser_state.value_stack[:] = trial.parser_state.value_stack
+        return True
 
 
 def _close_until_accepted(ip, tok: Token) -> bool:
     """Insert closing tokens until ``tok`` is acceptable; feed it (except $END, Lark feeds that)."""
     last = None
-    for _ in range(256):
+    for _ in range(16):
         if _accepts(ip, tok.type):
             if tok.type != "$END":
                 ip.feed_token(tok)
@@ -299,9 +323,13 @@ def _cheap_copy(ip):
     values = [
         Tree(v.data, list(v.children)) if isinstance(v, Tree) else v for v in state.value_stack
     ]
-    clone = copy(ip)
-    clone.parser_state = type(state)(state.parse_conf, state.lexer, list(state.state_stack), values)
-    return clone
+    clone = type(state)(state.parse_conf, state.lexer, list(state.state_stack), values)
+    return InteractiveParser(ip.parser, clone, ip.lexer_thread)
+
+
+def _cheap_accepts(ip) -> set[str]:
+    """The terminals the parser can take now (Lark's accepts() deep-copies the whole stack)."""
+    return {kind for kind in ip.choices() if kind.isupper() and _accepts(ip, kind)}
 
 
 def _accepts(ip, kind: str) -> bool:
@@ -352,6 +380,13 @@ def parse(text: str) -> ParseResult:
     recovering parser would resynchronise anyway) and each chunk is parsed on its own and cached
     by (chunk text, first line): an edit re-parses only the block it touches.
     """
+    if len(text) > MAX_SOURCE_CHARS:
+        size = f"{len(text) / 1024 / 1024:.1f} MB"
+        limit = f"{MAX_SOURCE_CHARS // 1024 // 1024} MB"
+        diag = error(
+            "SF108", f"file too large to check ({size}; the limit is {limit})", A.Span(0, 0, 0, 0)
+        )
+        return ParseResult(A.Document(), (diag,))
     starts = [m.start() for m in _BLOCK_START.finditer(text)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)

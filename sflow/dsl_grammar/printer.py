@@ -123,6 +123,8 @@ def format_document(document: A.Document, source: str | None = None) -> str:
         if index and out:
             out.append("")
         out.extend(_comment_run(leading, source_lines, top_level=bool(out)))
+        if leading and _blank_between(source_lines, leading[-1].span.line, block.span.line):
+            out.append("")
         block_comments = []
         while ci < len(comments) and comments[ci].span.line <= block.span.end_line:
             block_comments.append(comments[ci])

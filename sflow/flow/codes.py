@@ -15,6 +15,7 @@ CODES: dict[str, str] = {
     "SF105": "Unterminated string",
     "SF106": "Unclosed parenthesis",
     "SF107": "Expression nested too deeply",
+    "SF108": "File too large",
     "SF109": "Too many syntax errors",
     # SF2xx graph
     "SF201": "Unknown template",
