@@ -95,7 +95,7 @@ class Bare:
         from sflow.backtest.runtime import BacktestSpec, load_signal
 
         qlib_env.init_qlib(data)
-        spec = BacktestSpec(provider_uri=str(data), start=START, end=END)
+        spec = BacktestSpec(provider_uri=str(data), start=START, end=END, benchmark="SH000300")
         self.signal = load_signal("$close/Ref($close,20)-1", spec)
         self.exchange = qlib_env.get_exchange("csi300", START, END)
         self.run()  # warm-up

@@ -15,7 +15,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sflow.backtest import qlib_env
@@ -33,7 +33,7 @@ class BacktestSpec:
     start: str
     end: str
     universe: str = "csi300"
-    benchmark: str = "SH000300"
+    benchmark: str | None = None  # None: the data's recorded benchmark for the universe
     account: float = 1e8
     open_cost: float = 0.0005
     close_cost: float = 0.0015
@@ -50,13 +50,17 @@ class BacktestSpec:
         return asdict(self)
 
 
-def prepare(spec: BacktestSpec) -> None:
-    """Check the data for this spec and initialise qlib on it (instant when already warm)."""
+def prepare(spec: BacktestSpec) -> BacktestSpec:
+    """Check the data for this spec, initialise qlib on it (instant when warm), fill the benchmark."""
     checks.check_data_dir(spec.provider_uri)
     checks.check_period(spec.provider_uri, spec.start, spec.end)
     checks.check_universe(spec.provider_uri, spec.universe, spec.start, spec.end)
-    checks.check_instrument(spec.provider_uri, spec.benchmark)
+    bench = spec.benchmark or checks.default_benchmark(spec.provider_uri, spec.universe)
+    if not bench:
+        raise SflowError(f"no benchmark recorded for {spec.provider_uri}: name one (e.g. SH000300)")
+    checks.check_instrument(spec.provider_uri, bench)
     qlib_env.init_qlib(spec.provider_uri)
+    return replace(spec, benchmark=bench)
 
 
 def signal_start(start: str) -> str:
@@ -120,7 +124,8 @@ def load_signal(expr: str, spec: BacktestSpec) -> Any:
         D.instruments(spec.universe), [expr], start_time=signal_start(spec.start), end_time=spec.end
     )
     series = raw.iloc[:, 0].swaplevel().sort_index()
-    series = series.drop(spec.benchmark, level="instrument", errors="ignore")
+    if spec.benchmark:
+        series = series.drop(spec.benchmark, level="instrument", errors="ignore")
     _SIGNALS[key] = series
     while len(_SIGNALS) > SIGNAL_CACHE_SIZE:
         _SIGNALS.popitem(last=False)
@@ -210,8 +215,7 @@ def run_topk_job(
 ) -> dict[str, Any]:
     """Worker job: qlib's ``TopkDropoutStrategy`` on a signal expression (bench / reference)."""
     t0 = time.perf_counter()
-    bt = BacktestSpec.from_dict(spec)
-    prepare(bt)
+    bt = prepare(BacktestSpec.from_dict(spec))
     from qlib.contrib.strategy import TopkDropoutStrategy
 
     t_init = time.perf_counter()

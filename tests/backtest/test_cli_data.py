@@ -48,3 +48,19 @@ def test_errors_are_messages_with_exit_codes(
     assert exc.value.code == 2
     assert "bad date '2021-02-30'" in capsys.readouterr().err
     assert sflow.cli.main(["data", "demo", str(tmp_path), "--instruments", "3"]) == 2
+
+
+def test_sample_us(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("bokeh_sampledata")
+    assert (
+        sflow.cli.main(["data", "sample-us", str(tmp_path / "us"), "--benchmark", "ibm", "--json"])
+        == 0
+    )
+    made = json.loads(capsys.readouterr().out)
+    assert made["symbols"] == ["AAPL", "GOOG", "IBM", "MSFT"] and made["benchmark"] == "IBM"
+    assert sorted(p.name for p in (tmp_path / "us" / "csv").iterdir()) == [
+        "AAPL.csv",
+        "GOOG.csv",
+        "IBM.csv",
+        "MSFT.csv",
+    ]

@@ -117,3 +117,23 @@ def test_cli_reports_bad_rows_without_traceback(tmp_path: Path, monkeypatch, cap
         == 0
     )
     assert '"benchmark": "SFLOW_EW"' in capsys.readouterr().out
+
+
+def test_topk_job_on_the_us_sample_uses_the_recorded_benchmark(us_data: Path) -> None:
+    pytest.importorskip("qlib")
+    from sflow.backtest.worker import COMPLETED, run_isolated
+
+    spec = {
+        "provider_uri": str(us_data),
+        "universe": "all",
+        "start": "2012-01-03",
+        "end": "2012-12-31",
+    }
+    out = run_isolated(
+        "sflow.backtest.runtime:run_topk_job", {"spec": spec, "topk": 2, "n_drop": 1}, timeout=120
+    )
+    assert out.state == COMPLETED, out.error
+    m = out.value["metrics"]
+    assert m["days"] == 250 and m["trade_count"] > 10
+    assert m["benchmark_cumulative_return"] != 0.0  # SFLOW_EW was used
+    assert {o["instrument"] for o in out.value["orders"]} <= {"AAPL", "GOOG", "IBM", "MSFT"}

@@ -80,7 +80,12 @@ def test_qlib_wma_is_wrong_and_ours_is_right(qlib_demo: Path) -> None:
 def test_exchange_reuse_gives_identical_results(qlib_demo: Path) -> None:
     from qlib.contrib.strategy import TopkDropoutStrategy
 
-    base = {"provider_uri": str(qlib_demo), "start": "2021-02-01", "end": "2021-06-30"}
+    base = {
+        "provider_uri": str(qlib_demo),
+        "start": "2021-02-01",
+        "end": "2021-06-30",
+        "benchmark": "SH000300",
+    }
     fresh = BacktestSpec(**base, reuse_exchange=False)
     reused = BacktestSpec(**base, reuse_exchange=True)
 
