@@ -40,11 +40,9 @@ class Positions:
         return _utf16_len(head) + max(0, col - len(text))
 
     def from_client_col(self, line: int, units: int) -> int:
-        if self.encoding == UTF32:
-            return units
         text = self._line(line)
-        if text.isascii():
-            return units
+        if self.encoding == UTF32 or text.isascii():
+            return max(0, min(units, len(text)))
         count = 0
         for i, ch in enumerate(text):
             width = _units(ch, self.encoding)

@@ -90,6 +90,7 @@ async def start(
     workspace: Path,
     options: dict | None = None,
     env: dict[str, str] | None = None,
+    capabilities: T.ClientCapabilities | None = None,
 ) -> LanguageClient:
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "sflow.server", "--stdio"],
@@ -99,9 +100,9 @@ async def start(
     client = await config.start()
     client.set_configuration({"diagnosticsDebounceMs": 20, "autosaveDelayMs": 50}, section="sflow")
     uri = workspace.as_uri()
-    await client.initialize_session(
+    client.init_result = await client.initialize_session(
         T.InitializeParams(
-            capabilities=client_capabilities(CLIENTS[kind]),
+            capabilities=capabilities or client_capabilities(CLIENTS[kind]),
             root_uri=uri,
             workspace_folders=[T.WorkspaceFolder(uri=uri, name="ws")],
             initialization_options={"userId": "tester", **(options or {})},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lsprotocol import types as T
+from pytest_lsp import client_capabilities
 
 from .conftest import Doc
 
@@ -182,3 +183,28 @@ async def test_formatting(client, workspace):
         T.DocumentFormattingParams(doc.ident, T.FormattingOptions(tab_size=4, insert_spaces=True))
     )
     assert edits and "x = sma($close, period=5)" in edits[0].new_text
+
+
+async def test_position_encoding_negotiation_utf32(tmp_path, db_url, workspace):
+    from .conftest import start, stop
+
+    caps = client_capabilities("visual-studio-code")
+    caps.general = T.GeneralClientCapabilities(position_encodings=["utf-32", "utf-16"])
+    client = await start("vscode", tmp_path, db_url, workspace, capabilities=caps)
+    client.kind = "vscode"
+    try:
+        assert client.init_result.capabilities.position_encoding == "utf-32"
+        text = (
+            (workspace / GOLDEN)
+            .read_text()
+            .replace("    buy  = signal(", '    note = qlib("😀😀") + fast\n    buy  = signal(')
+        )
+        doc = Doc.open(client, workspace / "utf32.sflow", text)
+        line = doc.text.split("\n")[doc.pos("+ fast").line]
+        col = line.index("+ fast") + 2  # code points, as utf-32 counts
+        hover = await client.text_document_hover_async(
+            T.HoverParams(doc.ident, T.Position(doc.pos("+ fast").line, col + 1))
+        )
+        assert hover.range.start.character == col
+    finally:
+        await stop(client)
