@@ -197,3 +197,47 @@ async def test_check_workspace_completes_with_progress(client, workspace):
     assert result["files"] == 1 and result["errors"] == 0
     kinds = [type(v).__name__ for vals in client.progress_reports.values() for v in vals]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+
+
+def _record_quick_test(db_url: str, path: str) -> None:
+    from sflow.store import (
+        QuickTestRepository,
+        StrategyInstanceRepository,
+        make_engine,
+        transaction,
+    )
+
+    engine = make_engine(db_url)
+    try:
+        with transaction(engine) as session:
+            instance, _ = StrategyInstanceRepository(session, "tester").get_or_create(
+                path, "golden_cross", logic_flow={}
+            )
+            repo = QuickTestRepository(session, "tester")
+            test = repo.create(instance.id, test_config={}, logic_flow_snapshot={})
+            repo.start(test.id)
+            repo.complete(
+                test.id,
+                test_result={},
+                metrics_summary={
+                    "annualized_return": 0.124,
+                    "information_ratio": 0.81,
+                    "max_drawdown": -0.097,
+                },
+            )
+    finally:
+        engine.dispose()
+
+
+async def test_code_lens_shows_last_quick_test(client, workspace, db_url):
+    await asyncio.to_thread(_record_quick_test, db_url, str(workspace / GOLDEN))
+    doc = Doc.open(client, workspace / GOLDEN)
+    lenses = await client.text_document_code_lens_async(T.CodeLensParams(doc.ident))
+    titles = [lens.command.title for lens in lenses]
+    assert "ann. 12.4% · IR 0.81 · MDD −9.7%" in titles
+    history = as_dict(
+        await client.workspace_execute_command_async(
+            T.ExecuteCommandParams(command="sflow.showHistory", arguments=[doc.uri])
+        )
+    )
+    assert history["quickTests"][0]["status"] == "COMPLETED"
