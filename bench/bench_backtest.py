@@ -143,10 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", help="demo data directory (default: generated in a temp dir)")
     p.add_argument("--runs", type=int, default=3, help="cold runs of each kind (default 3)")
-    p.add_argument("--warm-runs", type=int, default=5, help="warm / bare runs (default 5)")
+    p.add_argument("--warm-runs", type=int, default=7, help="warm / bare runs (default 7)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    os.environ.setdefault("PYTHONHASHSEED", "0")
 
     from sflow.backtest.worker import QLIB_PRELOAD, Worker
 
@@ -220,4 +219,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # The worker pins PYTHONHASHSEED=0 (qlib's Position iterates a set); pin it here too so the
+    # in-process bare loop makes the very same trades as the worker.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(
+            sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"}
+        )
     sys.exit(main())
