@@ -9,7 +9,9 @@ Statuses (seed 001 ``validation_status``, seed 000's pipeline): ``SYNTAX_ERROR``
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sflow.flow.security import UnsafeExpression, check_expression
@@ -54,6 +56,8 @@ MAX_TOTAL_COMPLEXITY = 250
 MAX_NESTING = 5
 _BRANCHES = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.IfExp, ast.ExceptHandler, ast.Assert)
 _BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match)
+_BRANCH_TYPES = frozenset(_BRANCHES)
+_BLOCK_TYPES = frozenset(_BLOCKS)
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,15 @@ def validate_code(
     max_total_complexity: int = MAX_TOTAL_COMPLEXITY,
     max_nesting: int = MAX_NESTING,
 ) -> ValidationResult:
-    """Validate Python source; never raises on bad input."""
+    """Validate Python source; never raises on bad input. Results are memoised by input."""
+    result = _validate_cached(code, max_function_complexity, max_total_complexity, max_nesting)
+    return copy.deepcopy(result)
+
+
+@lru_cache(maxsize=64)
+def _validate_cached(
+    code: str, max_function_complexity: int, max_total_complexity: int, max_nesting: int
+) -> ValidationResult:
     lines = len(code.splitlines())
     try:
         tree = ast.parse(code)
@@ -116,13 +128,13 @@ def validate_code(
         return ValidationResult(
             SYNTAX_ERROR, [Issue(line, col, "CG100", f"syntax error: {message}")], line_count=lines
         )
-    issues = _Security().scan(tree)
-    complexity = _complexity(tree)
+    security = _Security()
+    complexity, starts, nesting = _scan(tree, security)
+    issues = security.issues
     total = sum(complexity.values())
-    nesting = _max_nesting(tree)
     for name, value in complexity.items():
         if value > max_function_complexity:
-            node_line = _function_lines(tree).get(name, 1)
+            node_line = starts.get(name, 1)
             issues.append(
                 Issue(
                     node_line,
@@ -147,13 +159,16 @@ def validate_code(
     return ValidationResult(status, issues, complexity, total, nesting, lines)
 
 
-class _Security(ast.NodeVisitor):
+class _Security:
+    """Per-node checks, called by `_scan` for the node types that have a `visit_*` method."""
+
     def __init__(self) -> None:
         self.issues: list[Issue] = []
-
-    def scan(self, tree: ast.AST) -> list[Issue]:
-        self.visit(tree)
-        return self.issues
+        self.handlers = {
+            getattr(ast, name[6:]): getattr(self, name)
+            for name in dir(self)
+            if name.startswith("visit_")
+        }
 
     def _flag(self, node: ast.AST, code: str, message: str) -> None:
         line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
@@ -190,7 +205,6 @@ class _Security(ast.NodeVisitor):
             self._flag(node, "CG203", f"dunder attribute `.{node.attr}` is not allowed")
         elif node.attr in FORBIDDEN_ATTRIBUTES:
             self._flag(node, "CG203", f"attribute `.{node.attr}` is not allowed")
-        self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str | bytes):
@@ -209,7 +223,6 @@ class _Security(ast.NodeVisitor):
         targets = {t.id for t in node.targets if isinstance(t, ast.Name)}
         if targets & EXPRESSION_TABLES:
             self._check_table(node.value)
-        self.generic_visit(node)
 
     def _check_table(self, value: ast.AST) -> None:
         if not isinstance(value, ast.Dict):
@@ -237,75 +250,43 @@ def _is_super_init(node: ast.Attribute) -> bool:
     )
 
 
-def _functions(tree: ast.AST):
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            yield node
-
-
-def _qualname(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str:
-    parts = []
-    current: ast.AST | None = node
-    while current is not None:
-        if isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            parts.append(current.name)
-        current = parents.get(current)
-    return ".".join(reversed(parts))
-
-
-def _complexity(tree: ast.Module) -> dict[str, int]:
-    """McCabe complexity per function (nested functions counted on their own) and <module>."""
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    out: dict[str, int] = {"<module>": _decisions(tree) + 1}
-    for fn in _functions(tree):
-        if isinstance(fn, ast.Lambda):
-            continue
-        name = _qualname(fn, parents)
-        out[name] = out.get(name, 0) + _decisions(fn) + 1
-    return out
-
-
-def _decisions(root: ast.AST) -> int:
-    count = 0
-    stack = list(ast.iter_child_nodes(root))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue  # a nested function is its own unit
-        if isinstance(node, _BRANCHES):
-            count += 1
-        elif isinstance(node, ast.BoolOp):
-            count += len(node.values) - 1
-        elif isinstance(node, ast.comprehension):
-            count += 1 + len(node.ifs)
-        elif isinstance(node, ast.match_case):
-            count += 1
-        stack.extend(ast.iter_child_nodes(node))
-    return count
-
-
-def _function_lines(tree: ast.Module) -> dict[str, int]:
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    return {
-        _qualname(fn, parents): fn.lineno
-        for fn in _functions(tree)
-        if not isinstance(fn, ast.Lambda)
-    }
-
-
-def _max_nesting(tree: ast.AST) -> int:
-    """Deepest chain of nested control-flow blocks (if/for/while/with/try/match; elif is flat)."""
+def _scan(tree: ast.Module, security: _Security) -> tuple[dict[str, int], dict[str, int], int]:
+    """One pass: security checks, McCabe complexity per function (nested functions on their
+    own, the rest under ``<module>``), each function's line, and the deepest block nesting
+    (if/for/while/with/try/match; an ``elif`` stays at its ``if``'s depth)."""
+    complexity = {"<module>": 1}
+    starts: dict[str, int] = {}
     deepest = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    handlers = security.handlers
+    stack: list[tuple[ast.AST, str, str, int]] = [(tree, "<module>", "", 0)]
     while stack:
-        node, depth = stack.pop()
+        node, unit, prefix, depth = stack.pop()
+        kind = type(node)
+        handler = handlers.get(kind)
+        if handler is not None:
+            handler(node)
         outer = depth
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            unit = prefix + node.name
+            prefix = unit + "."
+            complexity[unit] = complexity.get(unit, 0) + 1
+            starts.setdefault(unit, node.lineno)
             depth = 0
-        elif isinstance(node, _BLOCKS):
+        elif kind is ast.ClassDef:
+            prefix = prefix + node.name + "."
+        elif kind in _BRANCH_TYPES:
+            complexity[unit] += 1
+        elif kind is ast.BoolOp:
+            complexity[unit] += len(node.values) - 1
+        elif kind is ast.comprehension:
+            complexity[unit] += 1 + len(node.ifs)
+        elif kind is ast.match_case:
+            complexity[unit] += 1
+        if kind in _BLOCK_TYPES:
             depth += 1
             deepest = max(deepest, depth)
+        elif_child = node.orelse[0] if kind is ast.If and len(node.orelse) == 1 else None
         for child in ast.iter_child_nodes(node):
-            elif_branch = isinstance(node, ast.If) and node.orelse == [child]
-            stack.append((child, outer if elif_branch and isinstance(child, ast.If) else depth))
-    return deepest
+            child_depth = outer if child is elif_child and type(child) is ast.If else depth
+            stack.append((child, unit, prefix, child_depth))
+    return complexity, starts, deepest
