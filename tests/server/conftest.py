@@ -91,6 +91,7 @@ async def start(
     options: dict | None = None,
     env: dict[str, str] | None = None,
     capabilities: T.ClientCapabilities | None = None,
+    folder_settings: dict[Path, dict] | None = None,
 ) -> LanguageClient:
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "sflow.server", "--stdio"],
@@ -100,11 +101,15 @@ async def start(
     client = await config.start()
     client.set_configuration({"diagnosticsDebounceMs": 20, "autosaveDelayMs": 50}, section="sflow")
     uri = workspace.as_uri()
+    folders = [T.WorkspaceFolder(uri=uri, name="ws")]
+    for path, settings in (folder_settings or {}).items():
+        client.set_configuration(settings, section="sflow", scope_uri=path.as_uri())
+        folders.append(T.WorkspaceFolder(uri=path.as_uri(), name=path.name))
     client.init_result = await client.initialize_session(
         T.InitializeParams(
             capabilities=capabilities or client_capabilities(CLIENTS[kind]),
             root_uri=uri,
-            workspace_folders=[T.WorkspaceFolder(uri=uri, name="ws")],
+            workspace_folders=folders,
             initialization_options={"userId": "tester", **(options or {})},
         )
     )

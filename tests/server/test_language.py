@@ -208,3 +208,27 @@ async def test_position_encoding_negotiation_utf32(tmp_path, db_url, workspace):
         assert hover.range.start.character == col
     finally:
         await stop(client)
+
+
+async def test_multi_root_folder_settings(tmp_path, db_url, workspace):
+    from .conftest import start, stop
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "b.sflow").write_text((workspace / GOLDEN).read_text())
+    client = await start(
+        "neovim", tmp_path, db_url, workspace, folder_settings={other: {"inlayHints": False}}
+    )
+    client.kind = "neovim"
+    try:
+        whole = T.Range(T.Position(0, 0), T.Position(30, 0))
+        a = Doc.open(client, workspace / GOLDEN)
+        b = Doc.open(client, other / "b.sflow")
+        await a.diagnostics()
+        hints_a = await client.text_document_inlay_hint_async(T.InlayHintParams(a.ident, whole))
+        hints_b = await client.text_document_inlay_hint_async(T.InlayHintParams(b.ident, whole))
+        assert hints_a and not hints_b
+        found = await client.workspace_symbol_async(T.WorkspaceSymbolParams(query="golden"))
+        assert {s.location.uri for s in found} >= {a.uri, b.uri}
+    finally:
+        await stop(client)
