@@ -128,6 +128,8 @@ def build_plan(
         if b.port in ("buy", "sell")
     ]
     signals.sort(key=lambda s: s.role)
+    if "buy" not in {s.role for s in signals}:
+        raise GenerationError(f"position `{pos_node.id}` has no buy signal")
     if exits:
         expressions["close"] = check_expression("$close")
     exits.sort(key=lambda e: (EXIT_ORDER.index(e.kind), e.node_id))
@@ -182,13 +184,12 @@ def _expr(builder: ExpressionBuilder, node_id: str, port: str | None = None) -> 
 
 
 def _source_expr(builder: ExpressionBuilder, source: Source) -> str:
-    if source.kind == "field":
-        return check_expression(source.ref) if source.ref[1:].isidentifier() else _bad(source)
-    return _expr(builder, source.ref, source.port)
-
-
-def _bad(source: Source) -> str:
-    raise GenerationError(f"`{source.ref}` cannot be an input")
+    if source.kind != "field":
+        return _expr(builder, source.ref, source.port)
+    try:
+        return check_expression(source.ref)
+    except UnsafeExpression:
+        raise GenerationError(f"`{source.ref}` cannot be a qlib field") from None
 
 
 def _signal(

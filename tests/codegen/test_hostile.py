@@ -170,3 +170,13 @@ def test_unicode_strategy_name_is_only_a_literal(library=None) -> None:
     g = generate_code(text, "u.sflow", None, None, system_library())
     assert g.status == "VALID" and g.module_path.endswith("u_策略.py")
     assert '"strategy": "策略",' in g.code
+
+
+@pytest.mark.parametrize("field", ["$Close", "$clöse", "$close_"])
+def test_odd_field_names(field: str, tmp_path: Path) -> None:
+    text = _strategy(f"    buy = signal($close > 0, score={field})\n    book = topk(buy, k=5)")
+    if field == "$close_":  # a well-formed custom field: a warning, and a literal in EXPRESSIONS
+        g = generate_code(text, "f.sflow", None, None, system_library())
+        assert '"buy.score": "$close_",' in g.code and g.status == "VALID"
+        return
+    _refused(text, system_library(), tmp_path)
