@@ -232,3 +232,51 @@ async def test_multi_root_folder_settings(tmp_path, db_url, workspace):
         assert {s.location.uri for s in found} >= {a.uri, b.uri}
     finally:
         await stop(client)
+
+
+def _add_user_template(db_url: str) -> None:
+    from sflow.flow.templates import system_library
+    from sflow.store import TemplateRepository, make_engine, transaction
+
+    record = dict(system_library()["sma"].record)
+    record.update(name="my_smooth", display_name="My smoother", description="Mine: a **smoother**.")
+    record.pop("id", None)
+    record.pop("is_system_template", None)
+    engine = make_engine(db_url)
+    try:
+        with transaction(engine) as session:
+            TemplateRepository(session, "tester").add(record)
+    finally:
+        engine.dispose()
+
+
+async def test_user_templates_from_the_database(tmp_path, db_url, workspace):
+    import asyncio
+
+    from .conftest import start, stop
+
+    await asyncio.to_thread(_add_user_template, db_url)
+    client = await start("vscode", tmp_path, db_url, workspace)
+    client.kind = "vscode"
+    try:
+        text = (
+            (workspace / GOLDEN)
+            .read_text()
+            .replace("sma($close, period=5)", "my_smooth($close, period=5)")
+        )
+        doc = Doc.open(client, workspace / "mine.sflow", text)
+        for _ in range(100):  # the database library replaces the built-in one once loaded
+            diags = await doc.diagnostics()
+            if not any(d.code == "SF201" for d in diags):
+                break
+            doc.insert(T.Position(0, 0), " ")
+            await asyncio.sleep(0.1)
+        assert not any(d.code == "SF201" for d in diags)
+        got = await complete(client, doc, doc.pos("slow   =", 9))
+        assert "my_smooth" in got
+        hover = await client.text_document_hover_async(
+            T.HoverParams(doc.ident, doc.pos("my_smooth", 2))
+        )
+        assert "smoother" in hover.contents.value
+    finally:
+        await stop(client)
