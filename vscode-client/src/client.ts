@@ -18,6 +18,10 @@ import {
 import type { SflowStatusBar } from "./statusBar";
 
 export interface ServerHooks {
+  /** Called before a server command runs through the client (code lenses, code actions). */
+  onCommandStart(command: string): void;
+  /** Called when such a command's request fails. */
+  onCommandError(command: string, err: unknown): void;
   /** Called with the result of every server command run through the client (code lenses included). */
   onCommandResult(command: string, args: unknown[], result: unknown): Promise<void>;
   onQuickTestStatus(status: QuickTestStatus): void;
@@ -89,7 +93,14 @@ export class ServerManager implements vscode.Disposable {
     const hooks = this.hooks;
     const middleware: Middleware = {
       executeCommand: async (command, args, next) => {
-        const result: unknown = await next(command, args);
+        hooks.onCommandStart(command);
+        let result: unknown;
+        try {
+          result = await next(command, args);
+        } catch (err) {
+          hooks.onCommandError(command, err);
+          throw err;
+        }
         await hooks.onCommandResult(command, args, result);
         return result;
       },

@@ -99,7 +99,7 @@ export class Commands {
     const name = strategyAt(doc.getText(), line);
     const args: unknown[] = [doc.uri.toString(), ...(name ? [name] : [])];
     const result = await this.server.execute(ServerCommands.generateCode, args);
-    await this.onCommandResult(ServerCommands.generateCode, args, result);
+    await this.handleResult(ServerCommands.generateCode, args, result);
   }
 
   async runQuickTest(uri: unknown): Promise<void> {
@@ -120,7 +120,7 @@ export class Commands {
       this.status.setQuickTest({ testId: "…", status: "FAILED", message: err instanceof Error ? err.message : String(err) });
       throw err;
     }
-    await this.onCommandResult(ServerCommands.runQuickTest, args, result);
+    await this.handleResult(ServerCommands.runQuickTest, args, result);
   }
 
   async cancelQuickTest(testId: unknown): Promise<void> {
@@ -147,21 +147,21 @@ export class Commands {
     }
     const args: unknown[] = [doc.uri.toString(), name ?? null, ...(date ? [date] : [])];
     const result = await this.server.execute(ServerCommands.screen, args);
-    await this.onCommandResult(ServerCommands.screen, args, result);
+    await this.handleResult(ServerCommands.screen, args, result);
   }
 
   async restoreSession(uri: unknown): Promise<void> {
     const { doc } = await this.target(uri);
     const args: unknown[] = [doc.uri.toString()];
     const result = await this.server.execute(ServerCommands.restoreSession, args);
-    await this.onCommandResult(ServerCommands.restoreSession, args, result);
+    await this.handleResult(ServerCommands.restoreSession, args, result);
   }
 
   async showHistory(uri: unknown): Promise<void> {
     const { doc } = await this.target(uri);
     const args: unknown[] = [doc.uri.toString()];
     const result = await this.server.execute(ServerCommands.showHistory, args);
-    await this.onCommandResult(ServerCommands.showHistory, args, result);
+    await this.handleResult(ServerCommands.showHistory, args, result);
   }
 
   /** Shows a saved quick-test result JSON (the active JSON editor, the given file, or one picked). */
@@ -186,8 +186,31 @@ export class Commands {
     this.panels.show("report", `Quick test: ${report.test ?? report.strategy ?? report.testId}`, (o) => renderReportHtml(report, o));
   }
 
-  /** Acts on the result of a server command, however it was invoked (palette or code lens). */
+  /** Before a server command runs through the client (a code lens or code action click). */
+  onCommandStart(command: string): void {
+    if (command === ServerCommands.runQuickTest) {
+      this.status.setQuickTest({ testId: "…", status: "PENDING" });
+    }
+  }
+
+  /** After a server command that ran through the client: act on its result, report failures. */
   async onCommandResult(command: string, args: unknown[], result: unknown): Promise<void> {
+    try {
+      await this.handleResult(command, args, result);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** A server command failed (the language client has already shown the server's error). */
+  onCommandError(command: string, err: unknown): void {
+    if (command === ServerCommands.runQuickTest) {
+      this.status.setQuickTest({ testId: "…", status: "FAILED", message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** Acts on the result of a server command, however it was invoked (palette or code lens). */
+  private async handleResult(command: string, args: unknown[], result: unknown): Promise<void> {
     switch (command) {
       case ServerCommands.generateCode:
         return this.openGenerated(result);
@@ -236,6 +259,11 @@ export class Commands {
   }
 
   private async onQuickTestResponse(result: unknown): Promise<void> {
+    if (result === undefined || result === null) {
+      // The request failed and the language client has shown the server's error.
+      this.status.setQuickTest({ testId: "…", status: "FAILED" });
+      return;
+    }
     if (!isRunQuickTestResponse(result)) {
       throw new Error("the server returned no quick test");
     }

@@ -16,6 +16,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // The server manager and the commands need each other: the hooks reach the commands late.
   const hooks: { commands?: Commands } = {};
   manager = new ServerManager(output, status, {
+    onCommandStart: (command) => {
+      hooks.commands?.onCommandStart(command);
+    },
+    onCommandError: (command, err) => {
+      hooks.commands?.onCommandError(command, err);
+    },
     onCommandResult: async (command, args, result) => hooks.commands?.onCommandResult(command, args, result),
     onQuickTestStatus: (s) => {
       hooks.commands?.onQuickTestStatus(s);

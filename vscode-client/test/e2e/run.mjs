@@ -80,6 +80,11 @@ const COMPLETION = `strategy typing "Completion playground" {
 }
 `;
 
+/** Template names the server library has (DESIGN §4); completion must offer some of them. */
+const TEMPLATES = ["sma", "ema", "wma", "std", "rsi", "macd", "bollinger", "atr", "roc", "momentum", "volume_ratio",
+  "highest", "lowest", "ref", "delta", "zscore", "cross_above", "cross_below", "rising", "falling", "between",
+  "signal", "topk", "equal_weight", "stop_loss", "trailing_stop", "take_profit"];
+
 const results = [];
 let stepNo = 0;
 let page;
@@ -127,6 +132,9 @@ function freePort() {
   });
 }
 
+/** Thrown inside a waitFor callback to stop waiting at once. */
+class Abort extends Error {}
+
 async function waitFor(fn, what, timeoutMs, intervalMs = 250) {
   const end = Date.now() + timeoutMs;
   let last;
@@ -137,6 +145,9 @@ async function waitFor(fn, what, timeoutMs, intervalMs = 250) {
         return v;
       }
     } catch (err) {
+      if (err instanceof Abort) {
+        throw err;
+      }
       last = err;
     }
     await new Promise((r) => setTimeout(r, intervalMs));
@@ -172,6 +183,11 @@ async function runPalette(title) {
 /** Closes every editor and group, so the next file opens alone. */
 async function closeAllEditors() {
   await runPalette("View: Close All Editor Groups");
+  // Unsaved scratch edits: do not save them.
+  const dontSave = page.locator(".monaco-dialog-box .monaco-button", { hasText: /Don't Save/ });
+  if (await dontSave.first().isVisible({ timeout: 1500 }).catch(() => false)) {
+    await dontSave.first().click();
+  }
   await page.waitForTimeout(300);
 }
 
@@ -486,20 +502,25 @@ async function main() {
 
       await step("completion after '= ' lists templates", async () => {
         await openFile("completion.sflow");
-        const line3 = page.locator(".editor-group-container.active .view-lines .view-line").nth(2);
-        await line3.click();
-        await page.keyboard.press("End");
-        await page.keyboard.type("    x = ");
-        await page.keyboard.press("Control+Space");
-        const widget = page.locator(".suggest-widget");
-        await widget.waitFor({ state: "visible", timeout: 20000 });
-        await waitFor(async () => {
-          const labels = await widget.locator(".monaco-list-row .label-name").allTextContents();
-          return labels.includes("sma") && (labels.includes("ema") || labels.includes("rsi"));
-        }, "sma and ema/rsi in the suggestions", 20000);
-        await screenshot(`${String(stepNo).padStart(2, "0")}-completion-widget`);
-        await page.keyboard.press("Escape");
-        await runPalette("File: Revert File");
+        try {
+          const line3 = page.locator(".editor-group-container.active .view-lines .view-line").nth(2);
+          await line3.click();
+          await page.keyboard.press("End");
+          await page.keyboard.type("    x = ");
+          await page.keyboard.press("Control+Space");
+          const widget = page.locator(".suggest-widget");
+          await widget.waitFor({ state: "visible", timeout: 20000 });
+          const labels = () => widget.locator(".monaco-list-row .label-name").allTextContents();
+          // The list is long and virtualised: some templates are on screen, then "sm" narrows it to sma.
+          await waitFor(async () => (await labels()).filter((l) => TEMPLATES.includes(l)).length >= 2,
+            "two or more templates among the suggestions", 20000);
+          await page.keyboard.type("sm");
+          await waitFor(async () => (await labels()).includes("sma"), "sma after typing sm", 10000);
+          await screenshot(`${String(stepNo).padStart(2, "0")}-completion-widget`);
+          await page.keyboard.press("Escape");
+        } finally {
+          await runPalette("File: Revert File");
+        }
       });
 
       await step("hover shows a template's docs", async () => {
@@ -532,7 +553,11 @@ async function main() {
         await waitFor(async () => /quick test/.test(await statusItemText()), "quick-test progress in the status bar", 60000).catch(() => {
           log("# (no quick-test state seen in the status bar)");
         });
+        const errorToast = page.locator(".notifications-toasts .notification-toast", { hasText: /sflow: / });
         const frame = await waitFor(async () => {
+          if (await errorToast.count()) {
+            throw new Abort(`the extension reported: ${(await errorToast.first().textContent()) ?? ""}`);
+          }
           const f = await webviewFrameWith("Annualized return");
           return f && /golden_cross/.test((await f.locator("h1").textContent()) ?? "") ? f : undefined;
         }, "the quick-test report webview", MOCK ? 30000 : 600000, 1000);
