@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -120,17 +121,19 @@ def _validate_cached(
 ) -> ValidationResult:
     lines = len(code.splitlines())
     try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError) as exc:
-        line = getattr(exc, "lineno", None) or 1
-        col = max((getattr(exc, "offset", None) or 1) - 1, 0)
-        message = getattr(exc, "msg", None) or str(exc)
-        return ValidationResult(
-            SYNTAX_ERROR, [Issue(line, col, "CG100", f"syntax error: {message}")], line_count=lines
-        )
-    security = _Security()
-    complexity, starts, nesting = _scan(tree, security)
-    issues = security.issues
+        complexity, starts, nesting, issues = _analyse_chunked(code)
+    except _NotChunkable:
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None) or 1
+            col = max((getattr(exc, "offset", None) or 1) - 1, 0)
+            message = getattr(exc, "msg", None) or str(exc)
+            issue = Issue(line, col, "CG100", f"syntax error: {message}")
+            return ValidationResult(SYNTAX_ERROR, [issue], line_count=lines)
+        security = _Security()
+        complexity, starts, nesting = _scan(tree, security)
+        issues = security.issues
     total = sum(complexity.values())
     for name, value in complexity.items():
         if value > max_function_complexity:
@@ -157,6 +160,54 @@ def _validate_cached(
         status = VALID
     issues.sort(key=lambda i: (i.line, i.col, i.code))
     return ValidationResult(status, issues, complexity, total, nesting, lines)
+
+
+class _NotChunkable(Exception):
+    """The source does not split into independently parsable top-level chunks."""
+
+
+# A top-level `def`/`class`/decorator after a blank line starts a chunk (generated modules put two
+# blank lines there). Chunks are analysed separately and memoised, so regenerating a module after
+# an edit re-parses only the chunks that changed.
+_CHUNK_START = re.compile(r"\n\n(?=(?:def |class |async def |@))")
+
+
+def _analyse_chunked(code: str) -> tuple[dict[str, int], dict[str, int], int, list[Issue]]:
+    """The one-pass analysis of every chunk, combined with line offsets; raises _NotChunkable
+    when a chunk does not parse on its own (then the whole module is parsed instead)."""
+    parts = _CHUNK_START.split(code)
+    if len(parts) < 2 or any("__future__" in part for part in parts[1:]):
+        raise _NotChunkable
+    complexity: dict[str, int] = {"<module>": 1}
+    starts: dict[str, int] = {}
+    nesting, issues, offset = 0, [], 0
+    for part in parts:
+        chunk = _analyse_chunk(part)
+        if chunk is None:
+            raise _NotChunkable
+        part_complexity, part_starts, part_nesting, part_issues = chunk
+        for name, value in part_complexity.items():
+            complexity[name] = complexity.get(name, 0) + value - (name == "<module>")
+        starts.update({name: line + offset for name, line in part_starts.items()})
+        issues += [
+            Issue(i.line + offset, i.col, i.code, i.message, i.severity) for i in part_issues
+        ]
+        nesting = max(nesting, part_nesting)
+        offset += part.count("\n") + 2
+    return complexity, starts, nesting, issues
+
+
+@lru_cache(maxsize=1024)
+def _analyse_chunk(
+    part: str,
+) -> tuple[dict[str, int], dict[str, int], int, tuple[Issue, ...]] | None:
+    try:
+        tree = ast.parse(part)
+    except (SyntaxError, ValueError):
+        return None
+    security = _Security()
+    complexity, starts, nesting = _scan(tree, security)
+    return complexity, starts, nesting, tuple(security.issues)
 
 
 class _Security:

@@ -136,3 +136,27 @@ def test_boolean_operators_and_comprehensions_count() -> None:
         "def f(a, b, c):\n    return [x for x in a if x] if a and b or c else 0\n"
     )
     assert result.complexity["f"] == 1 + 1 + 2 + 2
+
+
+def _module() -> str:
+    from pathlib import Path
+
+    golden = Path(__file__).resolve().parents[1] / "golden" / "codegen" / "golden_cross.py"
+    return golden.read_text()
+
+
+def test_chunked_analysis_reports_true_positions() -> None:
+    code = _module().replace("    return 0\n", "    x = eval('1')\n    return 0\n")
+    line = code.splitlines().index("    x = eval('1')") + 1
+    result = validate_code(code)
+    assert result.status == SECURITY_ERROR
+    assert [(i.line, i.col, i.code) for i in result.issues] == [(line, 8, "CG202")]
+    assert result.complexity["RuleStrategy.exit_reason"] == 6  # if, and, 2 stops, if-else
+    assert result.complexity == validate_code(_module()).complexity
+
+
+def test_syntax_error_inside_a_chunked_module() -> None:
+    code = _module().replace("def risk(r: pd.Series)", "def risk(r: pd.Series")
+    line = next(i for i, t in enumerate(code.splitlines(), 1) if t.startswith("def risk("))
+    result = validate_code(code)
+    assert result.status == SYNTAX_ERROR and result.issues[0].line in (line, line + 1)
