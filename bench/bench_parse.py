@@ -14,11 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lark import Lark  # noqa: E402
+from lark import Lark
 
-from sflow.dsl_grammar import parser as P  # noqa: E402
-from sflow.flow import validate as V  # noqa: E402
-from sflow.flow.templates import system_library  # noqa: E402
+from sflow.dsl_grammar import parser as P
+from sflow.flow import validate as V
+from sflow.flow.templates import system_library
 
 BLOCK = """\
 # strategy {i}: moving-average cross with filters
@@ -102,10 +102,10 @@ def main() -> None:
         edits = []
         for k in range(repeat):
             j = 1 + (k * 7) % (len(blocks) - 1)
-            changed = blocks[:j] + [blocks[j].replace("k=30", f"k={31 + k}", 1)] + blocks[j + 1 :]
+            changed = [*blocks[:j], blocks[j].replace("k=30", f"k={31 + k}", 1), *blocks[j + 1 :]]
             edits.append("strategy s".join(changed))
-        it = iter(edits)
-        edit_t = timed(lambda: V.check_text(next(it), library), repeat)
+        pending = iter(edits)
+        edit_t = timed(lambda pending=pending: V.check_text(next(pending), library), repeat)
         med_base = statistics.median(base)
         for name, xs in (
             ("bare Lark parse (baseline)", base),

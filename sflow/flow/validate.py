@@ -87,7 +87,7 @@ def _strategy_cached(strategy: A.Strategy, library: TemplateLibrary):
         return hit[2]
     result = _strategy(strategy, library)
     _cache[key] = (strategy, library, result)
-    if len(_cache) > 2048:
+    if len(_cache) > 8192:
         _cache.popitem(last=False)
     return result
 
