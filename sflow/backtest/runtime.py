@@ -220,9 +220,15 @@ def run_topk_job(
 
     t_init = time.perf_counter()
     strategy = TopkDropoutStrategy(signal=load_signal(signal, bt), topk=topk, n_drop=n_drop)
+    t_signal, cpu0 = time.perf_counter(), time.process_time()
     result = run_strategy(strategy, bt, progress)
     result.pop("report")
-    result["timings"] = {"init": t_init - t0, "run": time.perf_counter() - t_init}
+    result["timings"] = {
+        "init": t_init - t0,
+        "signal": t_signal - t_init,
+        "run": time.perf_counter() - t_signal,
+        "run_cpu": time.process_time() - cpu0,
+    }
     return result
 
 
