@@ -49,6 +49,13 @@ class Generation:
     def status(self) -> str:
         return self.validation.status
 
+    @property
+    def code_hash(self) -> str:
+        """SHA-256 of the normalized code: the ``code_generations.code_hash`` of this module."""
+        from sflow.store.repositories.generations import code_hash
+
+        return code_hash(self.code)
+
 
 def module_name(source_path: str, strategy: str) -> str:
     return f"{Path(source_path).stem}_{strategy}.py"
@@ -65,7 +72,7 @@ def generate_code(
     t0 = time.perf_counter()
     result = check_text(text, library)
     if result.errors:
-        raise GenerationError(_summary(source_path, result.errors))
+        raise GenerationError(_summary(source_path, result.errors), result.errors)
     name = _pick_strategy(result.document, strategy, test)
     flow = result.flows[name]
     plan: Plan = build_plan(flow, library, result.document.tests, test)

@@ -38,6 +38,10 @@ DEFAULT_TEST: dict[str, Any] = {
 class GenerationError(SflowError):
     """The flow cannot become a module (its diagnostics, or a template the generator refuses)."""
 
+    def __init__(self, message: str, diagnostics: list | tuple = ()) -> None:
+        super().__init__(message)
+        self.diagnostics = list(diagnostics)  # the file's error diagnostics, when that is why
+
 
 @dataclass(frozen=True)
 class NodeEntry:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sflow.cli import main as cli
+from sflow.cli.lang import library_for_cli
 from sflow.codegen import GenerationError, generate_for
 from sflow.codegen.storage import diff_generations, get_generation, history, instance_key
 from sflow.config import Settings
@@ -44,6 +45,7 @@ def test_identical_generation_is_stored_once(settings, source, library) -> None:
     assert again.generation_id == first.generation_id and again.duplicate
     (row,) = _rows(settings)
     assert row.generated_code == first.code and row.user_id == "alice"
+    assert row.code_hash == first.code_hash
     assert (
         row.validation_status == "VALID" and row.syntax_check_passed and row.security_check_passed
     )
@@ -121,6 +123,9 @@ def test_cli_refuses_files_with_errors(settings, tmp_path, capsys) -> None:
     bad.write_text("strategy s {\n    buy = signal(nope > 1)\n    book = topk(buy, k=5)\n}\n")
     assert cli(["generate", str(bad)]) == 1
     err = capsys.readouterr().err
+    with pytest.raises(GenerationError) as info:
+        generate_for(bad.read_text(), str(bad), None, None, library_for_cli())
+    assert [d.code for d in info.value.diagnostics] == ["SF202"]
     assert "bad.sflow:2:" in err and "SF202" in err and "no code generated" in err
     assert not (tmp_path / "bad_s.py").exists()
     assert _rows(settings) == []
