@@ -19,7 +19,7 @@ if [ ! -f "$DATA/calendars/day.txt" ]; then
     $BIN/sflow data demo "$DATA"
 fi
 
-step "sflow db upgrade  (SQLite: ${SFLOW_DATABASE_URL:-the default file in sflow's data dir})"
+step "sflow db upgrade  (SQLite: ${SFLOW_DATABASE_URL:-the default SQLite file})"
 $BIN/sflow db upgrade
 
 step "sflow generate examples/momentum_topk.sflow --strategy momentum_pure"
