@@ -360,7 +360,9 @@ async function main() {
   };
   for (const sig of ["SIGINT", "SIGTERM"]) {
     process.on(sig, () => {
-      void cleanup().then(() => process.exit(130));
+      void screenshot("interrupted")
+        .then(cleanup)
+        .then(() => process.exit(130));
     });
   }
 
@@ -553,10 +555,11 @@ async function main() {
         await waitFor(async () => /quick test/.test(await statusItemText()), "quick-test progress in the status bar", 60000).catch(() => {
           log("# (no quick-test state seen in the status bar)");
         });
-        const errorToast = page.locator(".notifications-toasts .notification-toast", { hasText: /sflow: / });
+        const errorToast = page.locator(".notifications-toasts .notification-toast", { hasText: /sflow: |executeCommand failed|not available/i });
         const frame = await waitFor(async () => {
           if (await errorToast.count()) {
-            throw new Abort(`the extension reported: ${(await errorToast.first().textContent()) ?? ""}`);
+            const message = await errorToast.first().locator(".notification-list-item-message").textContent();
+            throw new Abort(`the extension reported: ${message ?? ""}`);
           }
           const f = await webviewFrameWith("Annualized return");
           return f && /golden_cross/.test((await f.locator("h1").textContent()) ?? "") ? f : undefined;
