@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "sflow.cli.db",  # db upgrade/current/downgrade/cleanup/stats
     "sflow.cli.data",  # data demo/import-csv/sample-us/check
     "sflow.cli.generate",  # generate, history
+    "sflow.cli.backtest",  # backtest, screen
 ]
 
 
@@ -43,6 +44,8 @@ COMMAND_OWNERS = {
     "data": "sflow.cli.data",
     "generate": "sflow.cli.generate",
     "history": "sflow.cli.generate",
+    "backtest": "sflow.cli.backtest",
+    "screen": "sflow.cli.backtest",
 }
 
 
