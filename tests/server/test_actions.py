@@ -106,6 +106,13 @@ async def test_generate_python_action_writes_module(client, workspace):
     )
     assert result["path"].endswith("golden_cross_golden_cross.py")
     assert result["validationStatus"] == "VALID" and "def main(" in result["code"]
+    history = as_dict(
+        await client.workspace_execute_command_async(
+            T.ExecuteCommandParams(command="sflow.showHistory", arguments=[doc.uri])
+        )
+    )
+    assert [g["strategy"] for g in history["generations"]] == ["golden_cross"]
+    assert history["generations"][0]["validationStatus"] == "VALID"
     created = [
         c
         for e in client.applied_edits
