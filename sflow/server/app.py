@@ -206,6 +206,9 @@ class SflowServer(LanguageServer):
 
     async def _autosave(self, analysis: Analysis, delay: float) -> None:
         await asyncio.sleep(delay)
+        state = self.docs.get(analysis.uri)
+        if state is not None and state.saved_version == analysis.version:
+            return  # this text is on disk: no draft to keep
         flows = logic_flows(analysis)
         ui = {"languageId": "sflow", "lineCount": len(analysis.lines)}
         await asyncio.to_thread(
@@ -218,13 +221,20 @@ class SflowServer(LanguageServer):
         )
 
     async def saved(self, uri: str) -> None:
+        """The file is on disk: update its strategy instances; the draft is no longer needed."""
+        state = self.docs.get(uri)
         analysis = await self.docs.analysis(uri, self.library)
         path = to_fs_path(uri)
         if analysis is None or path is None:
             return
+        if state is not None:
+            state.saved_version = analysis.version
+            if state.autosave is not None:
+                state.autosave.cancel()
         flows = logic_flows(analysis)
         if flows:
             await asyncio.to_thread(self.store.save_instances, path, analysis.text, flows)
+        await asyncio.to_thread(self.store.close_draft, uri)
 
 
 def fingerprint(library: TemplateLibrary) -> str:

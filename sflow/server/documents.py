@@ -74,7 +74,7 @@ class DocumentState:
         self.latest: Analysis | None = None
         self.pending: asyncio.Task | None = None  # debounced diagnostics
         self.autosave: asyncio.Task | None = None
-        self.published_version: int | None = None
+        self.saved_version: int | None = -1  # the version last saved to disk (no draft needed)
 
 
 class Documents:

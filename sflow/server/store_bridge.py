@@ -129,6 +129,15 @@ class StoreBridge:
         except StoreUnavailable:
             return False
 
+    def close_draft(self, uri: str) -> bool:
+        """Deactivate a document's draft once its text is saved (nothing left to restore)."""
+        from sflow.store import BuilderSessionRepository
+
+        try:
+            return self._run(lambda s: BuilderSessionRepository(s, self.user_id).close(uri))
+        except StoreUnavailable:
+            return False
+
     def restore(self, uri: str) -> dict[str, Any] | None:
         from sflow.store import BuilderSessionRepository
 

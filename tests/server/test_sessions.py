@@ -101,6 +101,11 @@ async def test_save_updates_instance_and_history(client, workspace, db_url):
         )
     )
     assert history == {"generations": [], "quickTests": []}
+    # saved: the draft is closed, there is nothing to restore
+    restored = await client.workspace_execute_command_async(
+        T.ExecuteCommandParams(command="sflow.restoreSession", arguments=[doc.uri])
+    )
+    assert restored is None
 
 
 async def test_robust_against_bad_text_and_random_edits(client, workspace):
