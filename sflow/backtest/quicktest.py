@@ -194,11 +194,7 @@ class QuickTestService:
     def library(self) -> Any:
         """The user's template library (system templates plus their own), read once."""
         if self._library is None:
-            from sflow.flow.templates import TemplateLibrary
-            from sflow.store import load_template_records
-
-            records = self._tx(lambda s: load_template_records(s, self.settings.user_id))
-            self._library = TemplateLibrary.from_records(records)
+            self._library = user_library(self.settings)
         return self._library
 
     # -- submit -----------------------------------------------------------------------------
@@ -385,9 +381,9 @@ class QuickTestService:
         self._tx(store)
 
     def _finished(self, test_id: str, tracked: _Tracked) -> None:
-        tracked.done.set()
         if tracked.on_status is not None:
             _safe(tracked.on_status, self.status(test_id))
+        tracked.done.set()  # after the callback: wait() returning means it has run
 
     # -- queries and control ----------------------------------------------------------------
 
@@ -483,6 +479,16 @@ class QuickTestService:
             return [_status_of(r) for r in rows]
 
         return self._tx(read)
+
+
+def user_library(settings: Settings) -> Any:
+    """System templates plus the user's own, from the database."""
+    from sflow.flow.templates import TemplateLibrary
+    from sflow.store import ensure_database, load_template_records, transaction
+
+    with transaction(ensure_database(settings.database_url)) as session:
+        records = load_template_records(session, settings.user_id)
+    return TemplateLibrary.from_records(records)
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
