@@ -46,6 +46,8 @@ async def test_completion_in_half_typed_line(client, workspace):
     assert "csi500" in await complete(client, doc, uni)
     last = len(doc.text.split("\n")) - 1
     assert {"strategy", "test"} <= set(await complete(client, doc, T.Position(last, 0)))
+    doc.insert(T.Position(last, 0), "test again for g")
+    assert await complete(client, doc, T.Position(last, 16)) == ["golden_cross"]
 
 
 async def test_completion_snippets_follow_client_capabilities_and_resolve(client, workspace):

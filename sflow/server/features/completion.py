@@ -35,6 +35,8 @@ SETTING_VALUES = {
     "deal_price": list(DEAL_PRICES),
 }
 _SETTING_LINE = re.compile(r"^\s*([A-Za-z_]\w*)\s+[\w.-]*$")
+_TEST_TARGET = re.compile(r"^\s*test\s+\w+\s+for\s+\w*$")
+_STRATEGY_LINE = re.compile(r"^\s*strategy\s+([A-Za-z_]\w*)")
 _PORT_BEFORE = re.compile(r"([A-Za-z_]\w*)\.\w*$")
 
 _BLOCK_SNIPPETS = {
@@ -78,6 +80,8 @@ def _items(analysis, lines, line, col, library, snippets) -> list[T.CompletionIt
     port = _PORT_BEFORE.search(before)
     if port:
         return _ports(analysis, line, port.group(1), library)
+    if _TEST_TARGET.match(before):
+        return _strategy_names(analysis, lines)
     expected = expected_at(prefix)
     if kind is None or expected <= {"STRATEGY", "TEST", "_NL"}:
         return _block_keywords(snippets) if expected & {"STRATEGY", "TEST"} else []
@@ -134,6 +138,15 @@ def _block_keywords(snippets: bool) -> list[T.CompletionItem]:
             )
         )
     return out
+
+
+def _strategy_names(analysis: Analysis | None, lines: list[str]) -> list[T.CompletionItem]:
+    """`test t for |`: the strategies of the file (from the text: they may not parse yet)."""
+    names = [m.group(1) for line in lines if (m := _STRATEGY_LINE.match(line))]
+    return [
+        T.CompletionItem(label=n, kind=T.CompletionItemKind.Class, detail="strategy")
+        for n in dict.fromkeys(names)
+    ]
 
 
 def _fields() -> list[T.CompletionItem]:

@@ -79,7 +79,7 @@ def build(document: A.Document, library: TemplateLibrary, lines: list[str]) -> I
                 continue
             if stmt.name is not None:
                 out.append(Occurrence("node", stmt.name.name, stmt.name.span, scope, True))
-            out += _expr(stmt.expr, scope, library)
+            out += _expr(stmt.expr, scope, library, lines)
     return Index(out)
 
 
@@ -97,6 +97,26 @@ def _for_keyword(test: A.Test, lines: list[str]) -> list[Occurrence]:
     return [Occurrence("keyword", "for", _word(span.end_line, col, "for"))]
 
 
+_WORD_OP = re.compile(r"\b(and|or)\b")
+
+
+def _word_operator(e: A.BinOp | A.UnaryOp, lines: list[str]) -> list[Occurrence]:
+    """`and`, `or`, `not` as keywords (the AST keeps the operator, not its position)."""
+    if isinstance(e, A.UnaryOp):
+        if e.op == "not":
+            return [Occurrence("keyword", "not", _word(e.span.line, e.span.col, "not"))]
+        return []
+    if e.op not in ("and", "or"):
+        return []
+    left, right = e.left.span, e.right.span
+    if left.end_line != right.line or left.end_line >= len(lines):
+        return []
+    m = _WORD_OP.search(lines[left.end_line], left.end_col, right.col)
+    if not m:
+        return []
+    return [Occurrence("keyword", m.group(1), _word(left.end_line, m.start(), m.group(1)))]
+
+
 def _value(value: A.Value, scope: str | None) -> list[Occurrence]:
     if isinstance(value, A.Number | A.Date | A.Duration):
         return [Occurrence("number", "", value.span)]
@@ -107,7 +127,7 @@ def _value(value: A.Value, scope: str | None) -> list[Occurrence]:
     return []  # setting names (universe csi300) are values, not references
 
 
-def _expr(root: A.Expr, scope: str, library: TemplateLibrary) -> list[Occurrence]:
+def _expr(root: A.Expr, scope: str, library: TemplateLibrary, lines: list[str]) -> list[Occurrence]:
     out: list[Occurrence] = []
     stack: list[A.Expr] = [root]
     while stack:
@@ -141,4 +161,5 @@ def _expr(root: A.Expr, scope: str, library: TemplateLibrary) -> list[Occurrence
                 stack.append(kw.value)
         elif isinstance(e, A.BinOp | A.UnaryOp):
             stack.extend(A.children(e))
+            out += _word_operator(e, lines)
     return out
