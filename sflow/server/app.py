@@ -300,6 +300,31 @@ def guard(fn):
     return sync_wrapper
 
 
+def guard_notification(fn):
+    """For notifications: log the traceback and carry on (there is no one to answer)."""
+    if asyncio.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def wrapper(ls, *args, **kwargs):
+            try:
+                return await fn(ls, *args, **kwargs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                _report(ls, fn.__name__, exc)
+
+        return wrapper
+
+    @functools.wraps(fn)
+    def sync_wrapper(ls, *args, **kwargs):
+        try:
+            return fn(ls, *args, **kwargs)
+        except Exception as exc:
+            _report(ls, fn.__name__, exc)
+
+    return sync_wrapper
+
+
 def _report(ls: SflowServer, name: str, exc: BaseException) -> None:
     ls.log(
         f"sflow: {name} failed:\n" + "".join(traceback.format_exception(exc)), T.MessageType.Error

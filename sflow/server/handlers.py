@@ -14,7 +14,7 @@ from lsprotocol import types as T
 from pygls.uris import from_fs_path, to_fs_path
 
 from sflow.dsl_grammar import parse
-from sflow.server.app import SflowServer, guard, roots, server
+from sflow.server.app import SflowServer, guard, guard_notification, roots, server
 from sflow.server.convert import Positions
 from sflow.server.documents import Analysis
 from sflow.server.features import actions, commands, completion, hover, navigation, structure
@@ -34,7 +34,7 @@ def initialize(ls: SflowServer, params: T.InitializeParams) -> None:
 
 
 @server.feature(T.INITIALIZED)
-@guard
+@guard_notification
 async def initialized(ls: SflowServer, params: T.InitializedParams) -> None:
     await ls.fetch_configuration()
     await ls.reload_library()
@@ -61,7 +61,7 @@ def exit_(ls: SflowServer, *args) -> None:
 
 
 @server.feature(T.WORKSPACE_DID_CHANGE_CONFIGURATION)
-@guard
+@guard_notification
 async def workspace_did_change_configuration(
     ls: SflowServer, params: T.DidChangeConfigurationParams
 ) -> None:
@@ -73,31 +73,31 @@ async def workspace_did_change_configuration(
 
 
 @server.feature(T.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-@guard
+@guard_notification
 async def workspace_did_change_workspace_folders(ls: SflowServer, params) -> None:
     await ls.fetch_configuration()
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
-@guard
+@guard_notification
 def text_document_did_open(ls: SflowServer, params: T.DidOpenTextDocumentParams) -> None:
     ls.text_changed(params.text_document.uri)
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
-@guard
+@guard_notification
 def text_document_did_change(ls: SflowServer, params: T.DidChangeTextDocumentParams) -> None:
     ls.text_changed(params.text_document.uri)
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
-@guard
+@guard_notification
 def text_document_did_save(ls: SflowServer, params: T.DidSaveTextDocumentParams) -> None:
     ls.spawn(ls.saved(params.text_document.uri))
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
-@guard
+@guard_notification
 def text_document_did_close(ls: SflowServer, params: T.DidCloseTextDocumentParams) -> None:
     ls.docs.close(params.text_document.uri)
     if not ls.pull_diagnostics:
