@@ -140,9 +140,14 @@ class SflowServer(LanguageServer):
 
     # ---- positions ------------------------------------------------------------------------
 
+    @property
+    def position_encoding(self) -> str:
+        """The negotiated `positionEncoding` (pygls picks the client's first supported one)."""
+        caps = getattr(self.protocol, "server_capabilities", None)
+        return str(caps.position_encoding or "utf-16") if caps else "utf-16"
+
     def positions(self, lines: list[str]) -> Positions:
-        encoding = self.server_capabilities.position_encoding if self.server_capabilities else None
-        return Positions(lines, str(encoding or "utf-16"))
+        return Positions(lines, self.position_encoding)
 
     def doc_lines(self, uri: str) -> list[str] | None:
         state = self.docs.get(uri)

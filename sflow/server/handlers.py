@@ -8,12 +8,10 @@ import contextlib
 import os
 import sys
 import time
-from pathlib import Path
 
 from lsprotocol import types as T
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 
-from sflow.dsl_grammar import parse
 from sflow.server.app import SflowServer, guard, guard_notification, roots, server
 from sflow.server.convert import Positions
 from sflow.server.documents import Analysis
@@ -225,9 +223,6 @@ async def text_document_document_symbol(ls: SflowServer, params: T.DocumentSymbo
     return navigation.document_symbols(analysis, pos) if analysis else None
 
 
-_file_symbols: dict[Path, tuple[float, list]] = {}
-
-
 @server.feature(T.WORKSPACE_SYMBOL)
 @guard
 async def workspace_symbol(ls: SflowServer, params: T.WorkspaceSymbolParams):
@@ -235,43 +230,17 @@ async def workspace_symbol(ls: SflowServer, params: T.WorkspaceSymbolParams):
     for uri in list(ls.docs.open):
         analysis = await ls.docs.best(uri, ls.library)
         if analysis is not None:
-            pos = ls.positions(analysis.lines)
-            out += analysis.memo(
-                "wsymbols",
-                lambda a=analysis, p=pos: navigation.flat_symbols(a.uri, a.document, a.library, p),
-            )
-    open_paths = {to_fs_path(u) for u in ls.docs.open}
-    library = ls.library
-    limit = ls.settings.workspace_symbols_max_files
-
-    def scan():
-        found = []
-        for path in commands.workspace_files(roots(ls), limit):
-            if str(path) in open_paths:
-                continue
-            try:
-                mtime = path.stat().st_mtime
-                cached = _file_symbols.get(path)
-                if cached is None or cached[0] != mtime:
-                    text = commands.read_source(path)
-                    lines = text.split("\n")
-                    doc = parse(text).document
-                    cached = (
-                        mtime,
-                        navigation.flat_symbols(
-                            from_fs_path(str(path)),
-                            doc,
-                            library,
-                            Positions(lines, ls.positions([]).encoding),
-                        ),
-                    )
-                    _file_symbols[path] = cached
-                found += cached[1]
-            except OSError:
-                continue
-        return found
-
-    out += await asyncio.to_thread(scan)
+            out += navigation.open_document_symbols(analysis, ls.positions(analysis.lines))
+    skip = {to_fs_path(u) for u in ls.docs.open}
+    files = await asyncio.to_thread(
+        commands.workspace_files, roots(ls), ls.settings.workspace_symbols_max_files
+    )
+    out += await asyncio.to_thread(
+        navigation.file_symbols,
+        [f for f in files if str(f) not in skip],
+        ls.library,
+        ls.position_encoding,
+    )
     return [s for s in out if navigation.matches(params.query, s.name)][:1000]
 
 
@@ -395,7 +364,7 @@ def sflow_debug_info(ls: SflowServer, params) -> dict:
         "documents": len(ls.docs.open),
         "templates": len(ls.library),
         "databaseAvailable": ls.store.available,
-        "positionEncoding": ls.positions([]).encoding,
+        "positionEncoding": ls.position_encoding,
         "pullDiagnostics": ls.pull_diagnostics,
         "time": time.time(),
     }

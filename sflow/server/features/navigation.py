@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from lsprotocol import types as T
 
 from sflow.dsl_grammar import ast as A
+from sflow.dsl_grammar import decode, parse
 from sflow.server.convert import Positions, symbol_kind
 from sflow.server.documents import Analysis
 from sflow.server.features.index import NAMEABLE, Occurrence, index_of
@@ -160,6 +162,35 @@ def flat_symbols(
                         location=T.Location(uri=uri, range=pos.range(stmt.name.span)),
                     )
                 )
+    return out
+
+
+def open_document_symbols(analysis: Analysis, pos: Positions) -> list[T.WorkspaceSymbol]:
+    return analysis.memo(
+        "wsymbols", lambda: flat_symbols(analysis.uri, analysis.document, analysis.library, pos)
+    )
+
+
+_file_cache: dict[Path, tuple[float, int, list[T.WorkspaceSymbol]]] = {}
+
+
+def file_symbols(paths: list[Path], library, encoding: str) -> list[T.WorkspaceSymbol]:
+    """Symbols of workspace files that are not open, cached by modification time."""
+    out: list[T.WorkspaceSymbol] = []
+    for path in paths:
+        try:
+            mtime = path.stat().st_mtime
+            cached = _file_cache.get(path)
+            if cached is None or cached[0] != mtime or cached[1] != id(library):
+                text, _ = decode(path.read_bytes())
+                lines = text.split("\n")
+                symbols = flat_symbols(
+                    path.as_uri(), parse(text).document, library, Positions(lines, encoding)
+                )
+                cached = _file_cache[path] = (mtime, id(library), symbols)
+            out += cached[2]
+        except OSError:
+            continue
     return out
 
 
