@@ -173,13 +173,8 @@ async def cancel_quick_test(ls: SflowServer, *args: Any) -> dict:
     if job is not None:
         job.cancel_event.set()
 
-    def work():
-        from sflow.store import QuickTestRepository
-
-        return ls.store._run(lambda s: QuickTestRepository(s, ls.store.user_id).cancel(test_id))
-
     try:
-        cancelled = await asyncio.to_thread(work)
+        cancelled = await asyncio.to_thread(ls.store.cancel_quick_test, test_id)
     except StoreUnavailable as exc:
         raise RequestFailed(f"the database is unavailable: {exc}") from None
     if not cancelled and job is None:

@@ -215,6 +215,12 @@ class StoreBridge:
 
         return self._run(work)
 
+    def cancel_quick_test(self, test_id: str) -> bool:
+        """Mark a pending/running quick test CANCELLED (its worker polls the state)."""
+        from sflow.store import QuickTestRepository
+
+        return self._run(lambda s: QuickTestRepository(s, self.user_id).cancel(test_id))
+
     def last_results(self, path: str) -> dict[str, dict[str, Any]]:
         """The newest completed quick test's metrics per strategy name of a file."""
         from sflow.store import QuickTestRepository, StrategyInstanceRepository

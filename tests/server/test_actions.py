@@ -248,3 +248,43 @@ async def test_code_lens_shows_last_quick_test(client, workspace, db_url):
         )
     )
     assert history["quickTests"][0]["status"] == "COMPLETED"
+
+
+async def test_cancel_quick_test_in_the_database(client, workspace, db_url):
+    await asyncio.to_thread(_pending_quick_test, db_url, str(workspace / GOLDEN))
+    test_id = _pending_ids[-1]
+    result = as_dict(
+        await client.workspace_execute_command_async(
+            T.ExecuteCommandParams(command="sflow.cancelQuickTest", arguments=[test_id])
+        )
+    )
+    assert result == {"testId": test_id, "status": "CANCELLED"}
+    with pytest.raises(Exception, match="no pending or running quick test"):
+        await client.workspace_execute_command_async(
+            T.ExecuteCommandParams(command="sflow.cancelQuickTest", arguments=[test_id])
+        )
+
+
+_pending_ids: list[str] = []
+
+
+def _pending_quick_test(db_url: str, path: str) -> None:
+    from sflow.store import (
+        QuickTestRepository,
+        StrategyInstanceRepository,
+        make_engine,
+        transaction,
+    )
+
+    engine = make_engine(db_url)
+    try:
+        with transaction(engine) as session:
+            instance, _ = StrategyInstanceRepository(session, "tester").get_or_create(
+                path, "golden_cross", logic_flow={}
+            )
+            test = QuickTestRepository(session, "tester").create(
+                instance.id, test_config={}, logic_flow_snapshot={}
+            )
+            _pending_ids.append(test.id)
+    finally:
+        engine.dispose()
