@@ -293,13 +293,27 @@ def screen_job(
         }
         rows.append(row)
         progress(n, total, ticker, json.dumps(row))
-    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0), r["ticker"]))
+    rows.sort(key=_rank)
     return {
         "date": day,
         "universe": test["universe"],
         "strategy": module.SFLOW["strategy"],
         "rows": rows,
     }
+
+
+_CLASS_ORDER = {"BUY": 0, "SELL": 1, "NONE": 2}
+
+
+def _rank(row: dict[str, Any]) -> tuple:
+    """BUY rows first, then SELL, then the rest; best score first within each; then ticker."""
+    score = row["score"]
+    return (
+        _CLASS_ORDER.get(row["classification"], 3),
+        score is None,
+        -(score or 0.0),
+        row["ticker"],
+    )
 
 
 def _screen_day(root: str, date: str | None) -> str:
