@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -135,6 +136,8 @@ def test_every_example_runs_end_to_end(service: QuickTestService, settings: Sett
             Path(st["reportPath"]).is_file()
             and Path(st["reportPath"]).with_suffix(".json").is_file()
         )
+        page = Path(st["reportPath"]).read_text()
+        assert "annualized_return" in page and not re.search(r"https?://", page)
         row = _row(settings, test_id)
         assert row.progress_percent == 100.0 and row.processed_count == row.total_count == days
         assert (
