@@ -116,51 +116,71 @@ async def _write_module(ls: SflowServer, path: Path, code: str) -> None:
 @server.command("sflow.runQuickTest")
 @guard
 async def run_quick_test(ls: SflowServer, *args: Any) -> dict:
+    """Generate, run and record a quick test; answers when it ends (progress meanwhile)."""
     entry = commands.quick_test_entry()
     if entry is None:
         raise not_available("Quick tests (the sflow.backtest quick-test service)")
     analysis, strategy = await _strategy(ls, _arg(args, 0), _arg(args, 1))
     test_name = _arg(args, 2) if isinstance(_arg(args, 2), str) else None
+    options = _arg(args, 3) if isinstance(_arg(args, 3), dict) else None
     loop = asyncio.get_running_loop()
+    job = Job(ls, f"Quick test: {strategy.name.name}")
+    last: dict[str, Any] = {}
 
-    def notify(status: dict) -> None:
-        loop.call_soon_threadsafe(ls.protocol.notify, "sflow/quickTestStatus", status)
+    def on_status(status: dict) -> None:
+        last.update(status)
+        test_id = status.get("testId")
+        if test_id:
+            ls.jobs[test_id] = job
+        note = {
+            "testId": test_id,
+            "status": status.get("status"),
+            "percent": status.get("percent"),
+            "message": status.get("current") or status.get("error"),
+            "reportPath": status.get("reportPath"),
+        }
+        loop.call_soon_threadsafe(
+            ls.protocol.notify,
+            "sflow/quickTestStatus",
+            {k: v for k, v in note.items() if v is not None},
+        )
 
     def work(job: Job):
         def progress(percent=None, message=None, **_):
             job.report(message or "running", percent)
 
-        return commands.call_flexibly(
-            entry,
-            text=analysis.text,
-            strategy=strategy.name.name,
-            strategy_name=strategy.name.name,
-            test_name=test_name,
-            library=analysis.library,
-            source_path=to_fs_path(analysis.uri),
-            database_url=ls.store.database_url,
-            user_id=ls.store.user_id,
-            qlib_data=ls.settings.qlib_data_path,
-            progress=progress,
-            on_status=notify,
-            cancelled=lambda: job.cancelled,
-        )
-
-    result = await Job(ls, f"Quick test: {strategy.name.name}").run(work)
-    out = {
-        "testId": commands.result_field(result, "test_id", "testId", "id"),
-        "status": str(
-            getattr(
-                commands.result_field(result, "status"),
-                "value",
-                commands.result_field(result, "status"),
+        try:
+            return entry(
+                analysis.text,
+                to_fs_path(analysis.uri) or "untitled.sflow",
+                strategy.name.name,
+                test_name,
+                library=analysis.library,
+                database_url=ls.store.database_url,
+                user_id=ls.store.user_id,
+                qlib_data=ls.settings.qlib_data_path,
+                options=options,
+                progress=progress,
+                on_status=on_status,
+                cancelled=lambda: job.cancelled,
             )
-        ),
-        "reportPath": commands.result_field(result, "report_path", "reportPath"),
-        "result": commands.result_field(result, "metrics_summary", "metrics", "result"),
+        except commands.Cancelled:
+            return {"test_id": last.get("testId"), "status": "CANCELLED"}
+        except SflowError as exc:
+            raise RequestFailed(str(exc)) from None
+
+    try:
+        result = await job.run(work)
+    finally:
+        if last.get("testId"):
+            ls.jobs.pop(last["testId"], None)
+    return {
+        "testId": result.get("test_id"),
+        "status": result.get("status"),
+        "reportPath": result.get("report_path"),
+        "result": result.get("metrics_summary"),
+        "error": result.get("error"),
     }
-    notify({k: v for k, v in out.items() if k != "result"})
-    return out
 
 
 @server.command("sflow.cancelQuickTest")

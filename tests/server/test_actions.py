@@ -125,19 +125,13 @@ async def test_generate_python_action_writes_module(client, workspace):
         assert Path(result["path"]).read_text() == result["code"]
 
 
-async def test_code_lens_and_unavailable_quick_test(client, workspace):
+async def test_code_lens_and_unavailable_screen(client, workspace):
     doc = Doc.open(client, workspace / GOLDEN)
     lenses = await client.text_document_code_lens_async(T.CodeLensParams(doc.ident))
     titles = [lens.command.title for lens in lenses]
     assert titles.count("Generate Python") == 1 and titles.count("Run quick test") == 2
     run = next(lens for lens in lenses if lens.command.title == "Run quick test")
     assert list(run.command.arguments[:2]) == [doc.uri, "golden_cross"]
-    with pytest.raises(Exception, match="not available yet"):
-        await client.workspace_execute_command_async(
-            T.ExecuteCommandParams(
-                command="sflow.runQuickTest", arguments=[doc.uri, "golden_cross"]
-            )
-        )
     with pytest.raises(Exception, match="not available yet"):
         await client.workspace_execute_command_async(
             T.ExecuteCommandParams(command="sflow.screen", arguments=[doc.uri])
@@ -288,3 +282,36 @@ def _pending_quick_test(db_url: str, path: str) -> None:
             _pending_ids.append(test.id)
     finally:
         engine.dispose()
+
+
+async def test_run_quick_test_end_to_end(tmp_path, db_url, workspace):
+    """The real quick-test service: a worker process runs the generated module on demo data."""
+    from sflow.backtest import generate_small_demo
+
+    from .conftest import start, stop
+
+    data = tmp_path / "qlib_data"
+    await asyncio.to_thread(generate_small_demo, data)
+    client = await start("vscode", tmp_path, db_url, workspace, options={"qlibDataPath": str(data)})
+    client.kind = "vscode"
+    try:
+        doc = Doc.open(client, workspace / GOLDEN)
+        result = as_dict(
+            await asyncio.wait_for(
+                client.workspace_execute_command_async(
+                    T.ExecuteCommandParams(
+                        command="sflow.runQuickTest", arguments=[doc.uri, "golden_cross"]
+                    )
+                ),
+                150,
+            )
+        )
+        assert result["status"] == "COMPLETED", result
+        assert "annualized_return" in result["result"]
+        statuses = [as_dict(s) for s in client.quick_test_statuses]
+        assert statuses and statuses[-1]["status"] == "COMPLETED"
+        assert statuses[-1]["testId"] == result["testId"]
+        lenses = await client.text_document_code_lens_async(T.CodeLensParams(doc.ident))
+        assert any(lens.command.title.startswith("ann. ") for lens in lenses)
+    finally:
+        await stop(client)

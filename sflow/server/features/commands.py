@@ -63,12 +63,12 @@ def codegen_can_store() -> bool:
 
 
 def quick_test_entry() -> Callable[..., Any] | None:
-    """The quick-test service of `sflow.backtest` (`run_quick_test`) if it exists."""
+    """`sflow.backtest.quicktest.run_quick_test` (blocking; run it in a thread)."""
     try:
-        module = importlib.import_module("sflow.backtest")
-        return getattr(module, "run_quick_test", None)
+        module = importlib.import_module("sflow.backtest.quicktest")
     except Exception:
         return None
+    return getattr(module, "run_quick_test", None)
 
 
 def screen_entry() -> Callable[..., Any] | None:
