@@ -7,6 +7,8 @@ them. Public entry points (lazy attributes):
   ``generate_small_demo(target)`` — the 50-instrument × 2021 market the tests share
 - ``Worker``, ``run_isolated`` — worker processes (``sflow.backtest.worker``)
 - ``BacktestSpec`` — a resolved test block (``sflow.backtest.runtime``)
+- ``QuickTestService``, ``run_quick_test``, ``run_screen`` — quick tests and screens (``quicktest``,
+  ``screen``)
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ _LAZY = {
     "JobOutcome": "sflow.backtest.worker",
     "ProgressEvent": "sflow.backtest.worker",
     "BacktestSpec": "sflow.backtest.runtime",
+    "QuickTestService": "sflow.backtest.quicktest",
+    "run_quick_test": "sflow.backtest.quicktest",
+    "run_screen": "sflow.backtest.screen",
 }
 
 __all__ = sorted(_LAZY)
