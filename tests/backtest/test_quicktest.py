@@ -331,3 +331,15 @@ def test_cli_backtest_json_history_and_compare(
         assert main(["backtest", "--compare", done[0]["testId"], done[1]["testId"]]) == 0
     finally:
         os.environ.pop("SFLOW_USER", None)
+
+
+def test_service_modules_import_no_qlib_pandas_numpy() -> None:
+    code = (
+        "import sys, sflow.backtest.quicktest, sflow.backtest.screen, sflow.backtest.report, "
+        "sflow.backtest.jobs, sflow.cli.backtest\n"
+        "from sflow.backtest import run_quick_test, run_screen\n"
+        "heavy = ('qlib', 'pandas', 'numpy', 'pygls', 'lsprotocol')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
