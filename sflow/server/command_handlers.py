@@ -207,27 +207,33 @@ async def cancel_quick_test(ls: SflowServer, *args: Any) -> dict:
 @server.command("sflow.screen")
 @guard
 async def screen(ls: SflowServer, *args: Any) -> dict:
-    if commands.screen_entry() is None:
+    """A strategy's signals on one day over its universe (`[uri, strategy?, date?]`)."""
+    entry = commands.screen_entry()
+    if entry is None:
         raise not_available("Screening (the sflow.backtest screen service)")
     analysis, strategy = await _strategy(ls, _arg(args, 0), _arg(args, 1))
-    entry = commands.screen_entry()
+    day = _arg(args, 2) if isinstance(_arg(args, 2), str) else None
 
     def work(job: Job):
-        return commands.call_flexibly(
-            entry,
-            text=analysis.text,
-            strategy=strategy.name.name,
-            library=analysis.library,
-            date=_arg(args, 2),
-            database_url=ls.store.database_url,
-            user_id=ls.store.user_id,
-            progress=lambda percent=None, message=None, **_: job.report(
-                message or "screening", percent
-            ),
-        )
+        try:
+            return entry(
+                analysis.text,
+                strategy.name.name,
+                source_path=to_fs_path(analysis.uri),
+                date=day,
+                library=analysis.library,
+                database_url=ls.store.database_url,
+                user_id=ls.store.user_id,
+                qlib_data=ls.settings.qlib_data_path,
+                progress=lambda percent=None, message=None, **_: job.report(
+                    message or "screening", percent
+                ),
+                cancelled=lambda: job.cancelled,
+            )
+        except SflowError as exc:
+            raise RequestFailed(str(exc)) from None
 
-    result = await Job(ls, f"Screen: {strategy.name.name}").run(work)
-    return result if isinstance(result, dict) else {"result": str(result)}
+    return await Job(ls, f"Screen: {strategy.name.name}").run(work)
 
 
 @server.command("sflow.restoreSession")

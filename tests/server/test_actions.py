@@ -125,17 +125,13 @@ async def test_generate_python_action_writes_module(client, workspace):
         assert Path(result["path"]).read_text() == result["code"]
 
 
-async def test_code_lens_and_unavailable_screen(client, workspace):
+async def test_code_lens_over_blocks(client, workspace):
     doc = Doc.open(client, workspace / GOLDEN)
     lenses = await client.text_document_code_lens_async(T.CodeLensParams(doc.ident))
     titles = [lens.command.title for lens in lenses]
     assert titles.count("Generate Python") == 1 and titles.count("Run quick test") == 2
     run = next(lens for lens in lenses if lens.command.title == "Run quick test")
     assert list(run.command.arguments[:2]) == [doc.uri, "golden_cross"]
-    with pytest.raises(Exception, match="not available yet"):
-        await client.workspace_execute_command_async(
-            T.ExecuteCommandParams(command="sflow.screen", arguments=[doc.uri])
-        )
     # the server is still serving
     assert await client.text_document_hover_async(T.HoverParams(doc.ident, doc.pos("sma(", 1)))
 
@@ -313,5 +309,17 @@ async def test_run_quick_test_end_to_end(tmp_path, db_url, workspace):
         assert statuses[-1]["testId"] == result["testId"]
         lenses = await client.text_document_code_lens_async(T.CodeLensParams(doc.ident))
         assert any(lens.command.title.startswith("ann. ") for lens in lenses)
+        screen = as_dict(
+            await asyncio.wait_for(
+                client.workspace_execute_command_async(
+                    T.ExecuteCommandParams(
+                        command="sflow.screen", arguments=[doc.uri, "golden_cross"]
+                    )
+                ),
+                120,
+            )
+        )
+        assert screen["status"] == "completed", screen
+        assert screen["rows"] and {"ticker", "classification"} <= set(screen["rows"][0])
     finally:
         await stop(client)

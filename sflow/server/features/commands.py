@@ -72,11 +72,12 @@ def quick_test_entry() -> Callable[..., Any] | None:
 
 
 def screen_entry() -> Callable[..., Any] | None:
+    """`sflow.backtest.screen.run_screen` (blocking; run it in a thread)."""
     try:
-        module = importlib.import_module("sflow.backtest")
-        return getattr(module, "run_screen", None)
+        module = importlib.import_module("sflow.backtest.screen")
     except Exception:
         return None
+    return getattr(module, "run_screen", None)
 
 
 def call_flexibly(fn: Callable[..., Any], **available: Any) -> Any:
