@@ -1,9 +1,9 @@
 """`workspace/executeCommand`: code generation, quick tests, screens, sessions and history.
 
 Long commands run in threads with work-done progress and honour both `$/cancelRequest` and the
-progress cancel button. Code generation and quick tests call `sflow.codegen` / the quick-test
-service of `sflow.backtest` when those APIs exist; until then the commands fail with a clear
-"not available yet" error (never a fake result).
+progress cancel button. Code generation, quick tests and screens call `sflow.codegen` and the
+services of `sflow.backtest` (looked up lazily: if a module is missing the command fails with a
+clear "not available yet" error, never a fake result).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
-import inspect
 import os
 import threading
 import time
@@ -22,7 +21,6 @@ from typing import Any
 
 from lsprotocol import types as T
 from pygls.exceptions import JsonRpcException
-from pygls.uris import to_fs_path
 
 from sflow.dsl_grammar import decode
 
@@ -78,28 +76,6 @@ def screen_entry() -> Callable[..., Any] | None:
     except Exception:
         return None
     return getattr(module, "run_screen", None)
-
-
-def call_flexibly(fn: Callable[..., Any], **available: Any) -> Any:
-    """Call `fn` with the keyword arguments it declares (the APIs are young: match by name)."""
-    params = inspect.signature(fn).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(**available)
-    return fn(**{k: v for k, v in available.items() if k in params})
-
-
-def generated_path(uri: str, strategy: str) -> Path:
-    source = Path(to_fs_path(uri) or "strategy.sflow")
-    return source.with_name(f"{source.stem}_{strategy}.py")
-
-
-def result_field(result: Any, *names: str) -> Any:
-    for name in names:
-        if isinstance(result, dict) and name in result:
-            return result[name]
-        if hasattr(result, name):
-            return getattr(result, name)
-    return None
 
 
 # ---- progress and cancellation --------------------------------------------------------------
