@@ -481,6 +481,20 @@ class QuickTestService:
         return self._tx(read)
 
 
+def options_from(raw: dict[str, Any]) -> QuickTestOptions:
+    """Options from a client's dict (snake_case or camelCase keys; unknown keys are an error)."""
+    known = set(QuickTestOptions.__dataclass_fields__)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+        if name not in known:
+            raise SflowError(
+                f"unknown quick-test option {key!r} (known: {', '.join(sorted(known))})"
+            )
+        values[name] = value
+    return QuickTestOptions(**values)
+
+
 def user_library(settings: Settings) -> Any:
     """System templates plus the user's own, from the database."""
     from sflow.flow.templates import TemplateLibrary
@@ -622,6 +636,15 @@ def shared_service(settings: Settings) -> QuickTestService:
         return _services[key]
 
 
+def close_shared_services() -> None:
+    """Stop the workers of :func:`shared_service` (server shutdown, tests)."""
+    with _services_lock:
+        services = list(_services.values())
+        _services.clear()
+    for service in services:
+        service.close()
+
+
 def run_quick_test(
     text: str,
     source_path: str,
@@ -645,7 +668,7 @@ def run_quick_test(
     """
     settings = Settings.resolve(database_url, user_id, qlib_data)
     service = shared_service(settings)
-    opts = QuickTestOptions(**options) if isinstance(options, dict) else options
+    opts = options_from(options) if isinstance(options, dict) else options
     latest: list[dict[str, Any]] = []
     test_id = service.submit(
         text,
@@ -665,6 +688,9 @@ def run_quick_test(
             if progress is not None and latest and latest[-1] is not shown:
                 shown = latest[-1]
                 progress(percent=shown.get("percent"), message=shown.get("message"))
+        if progress is not None and latest and latest[-1] is not shown:
+            final = latest[-1]  # the terminal status: 100 % when completed
+            progress(percent=final.get("percent"), message=str(final.get("status")).lower())
     except BaseException:
         service.cancel(test_id)
         tracked.done.wait(5)

@@ -343,3 +343,53 @@ def test_service_modules_import_no_qlib_pandas_numpy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_blocking_entry_of_the_language_server(settings: Settings, demo_data: Path) -> None:
+    from sflow.backtest.quicktest import close_shared_services, run_quick_test
+
+    src = str(EXAMPLES / "momentum_topk.sflow")
+    common = {
+        "database_url": settings.database_url,
+        "user_id": settings.user_id,
+        "qlib_data": str(demo_data),
+    }
+    percents: list[float] = []
+    try:
+        out = run_quick_test(
+            _text("momentum_topk.sflow"),
+            src,
+            "momentum_pure",
+            None,
+            options={"period": "1M", "openCost": 0.001},
+            progress=lambda percent=None, message=None: percents.append(percent),
+            **common,
+        )
+        assert out["status"] == "COMPLETED" and Path(out["report_path"]).is_file(), out
+        assert set(out["metrics_summary"]) == set(SUMMARY_KEYS)
+        assert out["test_result"]["config"]["open_cost"] == 0.001
+        assert out["test_result"]["config"]["period"] == "1M" and percents[-1] == 100.0
+
+        seen: list[dict] = []
+
+        def stop(percent=None, message=None):
+            if percent and percent > 10:
+                raise _Stop()
+
+        with pytest.raises(_Stop):
+            run_quick_test(
+                _text("golden_cross.sflow"),
+                str(EXAMPLES / "golden_cross.sflow"),
+                progress=stop,
+                on_status=seen.append,
+                **common,
+            )
+        test_id = seen[0]["testId"]
+        svc = QuickTestService(settings)
+        assert svc.wait(test_id, 30)["status"] == "CANCELLED"
+    finally:
+        close_shared_services()
