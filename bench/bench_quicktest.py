@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_backtest import END, START, Bare, cold_script, summary  # noqa: E402
+from bench_backtest import END, START, Bare, cold_script, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "examples" / "momentum_topk.sflow"
