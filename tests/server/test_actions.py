@@ -321,5 +321,8 @@ async def test_run_quick_test_end_to_end(tmp_path, db_url, workspace):
         )
         assert screen["status"] == "completed", screen
         assert screen["rows"] and {"ticker", "classification"} <= set(screen["rows"][0])
+        # qlib ran in the worker process, never in the server
+        info = as_dict(await client.protocol.send_request_async("sflow/debugInfo", {}))
+        assert info["loaded"] == {"qlib": False, "pandas": False, "numpy": False}
     finally:
         await stop(client)
