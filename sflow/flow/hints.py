@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -14,10 +15,15 @@ def evaluate_hint(hint: str, params: dict) -> float:
     Only numbers and + - * / are allowed; raises ValueError otherwise.
     """
     text = _PLACEHOLDER.sub(lambda m: repr(params.get(m.group(1), 0)), str(hint))
+    return _evaluate(text)
+
+
+@lru_cache(maxsize=4096)
+def _evaluate(text: str) -> float:
     try:
         return _arith(ast.parse(text, mode="eval").body)
-    except (SyntaxError, TypeError, ZeroDivisionError) as exc:
-        raise ValueError(f"cannot evaluate hint {hint!r}") from exc
+    except (SyntaxError, TypeError, ZeroDivisionError, RecursionError) as exc:
+        raise ValueError(f"cannot evaluate hint {text!r}") from exc
 
 
 _ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b}

@@ -50,16 +50,25 @@ class ExpressionBuilder:
         self.flow = flow
         self.library = library
         self._memo: dict[tuple[str, str | None], str] = {}
+        self._checked: dict[tuple[str, str | None], str] = {}
         self._active: set[str] = set()
 
     def expression(self, node_id: str, port: str | None = None) -> str:
+        """The node's expression; every string that leaves the builder passed the tokenizer."""
+        key = (node_id, port)
+        if key not in self._checked:
+            self._checked[key] = check_expression(self._raw(node_id, port))
+        return self._checked[key]
+
+    def _raw(self, node_id: str, port: str | None) -> str:
+        # Sub-expressions are checked as part of the whole string they end up in, not one by one
+        # (re-scanning every prefix made deep flows quadratic).
         key = (node_id, port)
         if key not in self._memo:
             try:
-                built = self._build(node_id, port)
+                self._memo[key] = self._build(node_id, port)
             except RecursionError:
                 raise ExpressionError(f"`{node_id}` depends on too long a chain of nodes") from None
-            self._memo[key] = check_expression(built)
         return self._memo[key]
 
     def source_expression(self, source) -> str:
@@ -67,7 +76,7 @@ class ExpressionBuilder:
             return source.ref
         if source.kind != "node":
             raise ExpressionError(f"a {source.ref} literal cannot be an input")
-        return self.expression(source.ref, source.port)
+        return self._raw(source.ref, source.port)
 
     def _build(self, node_id: str, port: str | None) -> str:
         node = self.flow.nodes.get(node_id)
