@@ -364,6 +364,7 @@ def sflow_debug_info(ls: SflowServer, params) -> dict:
         "documents": len(ls.docs.open),
         "templates": len(ls.library),
         "databaseAvailable": ls.store.available,
+        "libraryFromDatabase": ls.store.library_loaded,
         "positionEncoding": ls.position_encoding,
         "pullDiagnostics": ls.pull_diagnostics,
         "time": time.time(),

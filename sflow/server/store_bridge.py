@@ -92,6 +92,11 @@ class StoreBridge:
         return result
 
     @property
+    def library_loaded(self) -> bool:
+        """Whether the user's templates were read from the database (not the built-in ones)."""
+        return self._library is not None
+
+    @property
     def available(self) -> bool:
         return self._failed_at is None or time.monotonic() - self._failed_at >= RETRY_AFTER_S
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from lsprotocol import types as T
@@ -149,6 +150,7 @@ def _strategy_names(analysis: Analysis | None, lines: list[str]) -> list[T.Compl
     ]
 
 
+@lru_cache(maxsize=1)
 def _fields() -> list[T.CompletionItem]:
     return [
         T.CompletionItem(
@@ -173,6 +175,12 @@ def _nodes(analysis: Analysis | None, line: int) -> list[T.CompletionItem]:
     block = analysis.block_at(line)
     if not isinstance(block, A.Strategy):
         return []
+    return analysis.memo(
+        f"completion-nodes:{block.name.name}", lambda: _node_items(analysis, block)
+    )
+
+
+def _node_items(analysis: Analysis, block: A.Strategy) -> list[T.CompletionItem]:
     flow = analysis.result.flows.get(block.name.name)
     if flow is None:
         return []
