@@ -18,6 +18,7 @@ import math
 import re
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -31,6 +32,8 @@ Progress = Callable[..., None]  # the worker's progress(processed, total, curren
 TEST_OVERRIDES = ("universe", "benchmark", "period", "account", "open_cost", "close_cost")
 _FIELD = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
 _names = itertools.count(1)
+_SIGNALS: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+SIGNAL_CACHE_SIZE = 8
 
 
 def load_module(module_path: str, code_hash: str) -> ModuleType:
@@ -118,6 +121,7 @@ def quick_test_job(
     def step(done: int, total: int, day: str | None) -> None:
         progress(done, total, day, None)
 
+    module.load_signals = _cached_signals(module)
     result = module.run(start=start, end=end, exchange=exchange, progress=step, init=False)
     t_run = time.perf_counter()
     return {
@@ -133,6 +137,30 @@ def quick_test_job(
             "total": t_run - t0,
         },
     }
+
+
+def _cached_signals(module: ModuleType) -> Callable[..., dict[str, Any]]:
+    """The module's own ``load_signals``, memoised per process for re-runs on the same data.
+
+    The key holds the module's EXPRESSIONS and the data's version, so a re-run gets the very
+    values the function would load again (a warm worker skips the 0.2–0.5 s ``D.features``).
+    """
+    load = module.load_signals
+    exprs = tuple(sorted(module.EXPRESSIONS.items()))
+
+    def cached(start: str, end: str, universe: str, benchmark: str) -> dict[str, Any]:
+        ctx = qlib_env.current()
+        key = (ctx and (str(ctx.provider_uri), ctx.version), exprs, start, end, universe, benchmark)
+        if key in _SIGNALS:
+            _SIGNALS.move_to_end(key)
+            return dict(_SIGNALS[key])
+        value = load(start, end, universe, benchmark)
+        _SIGNALS[key] = value
+        while len(_SIGNALS) > SIGNAL_CACHE_SIZE:
+            _SIGNALS.popitem(last=False)
+        return dict(value)
+
+    return cached
 
 
 def _resolve_dates(

@@ -393,3 +393,12 @@ def test_blocking_entry_of_the_language_server(settings: Settings, demo_data: Pa
         assert svc.wait(test_id, 30)["status"] == "CANCELLED"
     finally:
         close_shared_services()
+
+
+def test_warm_reruns_are_identical(service: QuickTestService) -> None:
+    src = str(EXAMPLES / "golden_cross.sflow")
+    ids = [service.submit(_text("golden_cross.sflow"), src) for _ in range(2)]
+    first, again = (service.result(i) for i in ids if service.wait(i, 120))
+    assert first["status"] == again["status"] == "COMPLETED"
+    assert again["metrics"] == first["metrics"] and again["trades"] == first["trades"]
+    assert again["timings"]["total"] < first["timings"]["total"] + 1.0
