@@ -269,6 +269,9 @@ class QuickTestService:
         if early_error:
             self._finished(test_id, tracked)
             return test_id
+        if on_status is not None:  # before the job can report: states arrive in order
+            queued = {"testId": test_id, "status": "PENDING", "percent": 0.0, "message": "queued"}
+            _safe(on_status, queued)
         kwargs = {
             "module_path": str(module),
             "code_hash": _sha256(gen.code),

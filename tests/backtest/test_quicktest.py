@@ -147,6 +147,7 @@ def test_every_example_runs_end_to_end(service: QuickTestService, settings: Sett
         running = [s for s in statuses[strategy] if s["status"] == "RUNNING" and s["total"]]
         assert running[-1]["processed"] == days and running[-1]["current"] == cfg["end"]
         assert statuses[strategy][-1]["status"] == "COMPLETED"
+        assert statuses[strategy][0]["status"] == "PENDING"
     # stops fire somewhere in the examples with stops, and their trades say so
     reasons = {t["reason"] for sid in ids.values() for t in service.result(sid)["trades"]}
     assert {"signal", "open"} <= reasons and reasons & {"stop_loss", "take_profit", "trailing_stop"}
