@@ -403,3 +403,11 @@ def test_warm_reruns_are_identical(service: QuickTestService) -> None:
     assert first["status"] == again["status"] == "COMPLETED"
     assert again["metrics"] == first["metrics"] and again["trades"] == first["trades"]
     assert again["timings"]["total"] < first["timings"]["total"] + 1.0
+
+
+def test_memory_limit_ends_failed(settings: Settings) -> None:
+    src = str(EXAMPLES / "momentum_topk.sflow")
+    with QuickTestService(settings, memory_mb=200) as svc:  # too small for qlib to import
+        test_id = svc.submit(_text("momentum_topk.sflow"), src, strategy="momentum_pure")
+        st = svc.wait(test_id, 120)
+    assert st["status"] == "FAILED" and "memory" in st["error"], st
