@@ -19,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sflow.backtest.quicktest import _sha256, shared_service, user_library, write_module
+from sflow.backtest.quicktest import shared_service, user_library
+from sflow.backtest.quicktest_config import code_sha256, write_module
 from sflow.backtest.worker import CANCELLED, COMPLETED, JobOutcome, ProgressEvent, Worker
 from sflow.config import Settings
 from sflow.errors import SflowError
@@ -90,7 +91,7 @@ class ScreenService:
         )
         kwargs = {
             "module_path": str(module),
-            "code_hash": _sha256(gen.code),
+            "code_hash": code_sha256(gen.code),
             "provider_uri": provider,
             "date": date,
             "universe": universe,

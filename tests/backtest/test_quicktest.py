@@ -337,7 +337,7 @@ def test_cli_backtest_json_history_and_compare(
 def test_service_modules_import_no_qlib_pandas_numpy() -> None:
     code = (
         "import sys, sflow.backtest.quicktest, sflow.backtest.screen, sflow.backtest.report, "
-        "sflow.backtest.jobs, sflow.cli.backtest\n"
+        "sflow.backtest.jobs, sflow.backtest.quicktest_config, sflow.cli.backtest\n"
         "from sflow.backtest import run_quick_test, run_screen\n"
         "heavy = ('qlib', 'pandas', 'numpy', 'pygls', 'lsprotocol')\n"
         "print(','.join(m for m in heavy if m in sys.modules))"
