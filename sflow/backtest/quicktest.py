@@ -72,6 +72,7 @@ __all__ = [
 ]
 
 TERMINAL = (COMPLETED, FAILED, CANCELLED)
+PENDING_AFTER = timedelta(hours=1)  # a queue may hold tests behind long runs: be patient
 JOB = "sflow.backtest.jobs:quick_test_job"
 StatusCallback = Callable[[dict[str, Any]], None]
 
@@ -409,20 +410,32 @@ class QuickTestService:
                 return status
             time.sleep(0.2)
 
-    def mark_stuck(self, older_than: timedelta | None = None) -> list[str]:
-        """FAIL the user's RUNNING tests without progress for ``older_than`` (default 10 min)."""
+    def mark_stuck(
+        self, older_than: timedelta | None = None, pending_after: timedelta = PENDING_AFTER
+    ) -> list[str]:
+        """FAIL the user's RUNNING tests without progress for ``older_than`` (default 10 min)
+        and PENDING ones never started within ``pending_after`` (their submitter is gone)."""
+        from sflow.store.base import utcnow
         from sflow.store.repositories.quick_tests import STUCK_AFTER
 
         limit = older_than or STUCK_AFTER
 
+        def ours(test_id: str) -> bool:  # alive here: the worker's own timeout governs it
+            return test_id in self._tracked and not self._tracked[test_id].done.is_set()
+
         def sweep(session: Any) -> list[str]:
             repo = self._repo(session)
             ids = []
+            minutes = limit.total_seconds() / 60
             for row in repo.stuck(older_than=limit):
-                if row.id in self._tracked and not self._tracked[row.id].done.is_set():
-                    continue  # ours and alive: the worker's own timeout governs it
-                minutes = limit.total_seconds() / 60
                 msg = f"no progress for {minutes:g} minutes: the worker stopped (marked stuck)"
+                if not ours(row.id) and repo.fail(row.id, msg):
+                    ids.append(row.id)
+            floor = utcnow() - pending_after
+            for row in repo.pending(limit=500):
+                if row.created_at >= floor or ours(row.id):
+                    continue
+                msg = "never started: the process that submitted it is gone (marked stuck)"
                 if repo.fail(row.id, msg):
                     ids.append(row.id)
             return ids

@@ -26,7 +26,12 @@ from sflow.backtest.metrics import METRIC_NAMES
 from sflow.backtest.quicktest import SUMMARY_KEYS, QuickTestOptions, QuickTestService
 from sflow.config import Settings
 from sflow.errors import SflowError
-from sflow.store import QuickTestRepository, ensure_database, transaction
+from sflow.store import (
+    QuickTestRepository,
+    StrategyInstanceRepository,
+    ensure_database,
+    transaction,
+)
 from sflow.store.base import utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,18 +252,28 @@ def test_stuck_tests_are_swept(service: QuickTestService, settings: Settings) ->
     from sflow.store import QuickTest
 
     with transaction(ensure_database(settings.database_url)) as s:
-        any_test = QuickTestRepository(s, settings.user_id).history(limit=1)[0]
-        repo = QuickTestRepository(s, settings.user_id)
-        row = repo.create(
-            any_test.instance_id, test_config={}, logic_flow_snapshot={}, test_name="orphan"
+        instance, _ = StrategyInstanceRepository(s, settings.user_id).get_or_create(
+            "/nowhere/orphan.sflow", "orphan", logic_flow={}
         )
+        repo = QuickTestRepository(s, settings.user_id)
+        row = repo.create(instance.id, test_config={}, logic_flow_snapshot={}, test_name="orphan")
         repo.start(row.id)
         old = utcnow() - timedelta(minutes=30)
         s.execute(
             sa.update(QuickTest).where(QuickTest.id == row.id).values(last_progress_update=old)
         )
         orphan = row.id
-    assert service.mark_stuck() == [orphan]
+        never = repo.create(instance.id, test_config={}, logic_flow_snapshot={}).id
+        s.execute(
+            sa.update(QuickTest)
+            .where(QuickTest.id == never)
+            .values(created_at=old - timedelta(hours=1))
+        )
+        fresh = repo.create(instance.id, test_config={}, logic_flow_snapshot={}).id
+    assert sorted(service.mark_stuck()) == sorted([orphan, never])
+    assert service.status(fresh)["status"] == "PENDING"
+    assert "never started" in service.status(never)["error"]
+    service.cancel(fresh)
     st = service.status(orphan)
     assert st["status"] == "FAILED" and "stuck" in st["error"]
     assert service.mark_stuck() == []
