@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--compare", nargs=2, metavar=("ID_A", "ID_B"), help="compare two tests' metrics"
     )
+    p.add_argument("--status", metavar="ID", help="state and progress of one test")
     p.set_defaults(handler=cmd_backtest)
 
     p = sub.add_parser("screen", help="evaluate a strategy's signals on one day over its universe")
@@ -75,10 +76,14 @@ class ProgressBar:
         if now - self.last < 0.1 and status.get("processed") != status.get("total"):
             return
         self.last = now
+        if not status.get("total"):
+            sys.stderr.write(f"\r{self.label}: starting the worker…")
+            sys.stderr.flush()
+            return
         pct = status.get("percent") or 0.0
         filled = int(pct / 100 * 30)
         sys.stderr.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:5.1f}% "
+            f"\r\033[K{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:5.1f}% "
             f"{status.get('current') or ''} {status.get('processed') or 0}/{status.get('total') or 0}"
         )
         sys.stderr.flush()
@@ -107,7 +112,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.compare:
-        return _compare(settings, *args.compare)
+        return _compare(settings, *args.compare, as_json=args.json)
+    if args.status:
+        return _status(settings, args.status, as_json=args.json)
     if args.history:
         return _history(settings, args)
     if not args.file:
@@ -209,17 +216,38 @@ def _history(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare(settings: Settings, a: str, b: str) -> int:
+def _status(settings: Settings, test_id: str, *, as_json: bool) -> int:
+    from sflow.backtest.quicktest import QuickTestService
+
+    st = QuickTestService(settings).status(test_id)
+    if as_json:
+        print(json.dumps(st, indent=2, sort_keys=True, default=str))
+    else:
+        pct = st["percent"] or 0.0
+        print(f"{st['testId']}: {st['strategy']} {st['status']} {pct:.1f}% {st['current'] or ''}")
+        if st["error"]:
+            print(f"  error: {st['error']}")
+        if st["reportPath"]:
+            print(f"  report: {st['reportPath']}")
+    return 0 if st["status"] != "FAILED" else 1
+
+
+def _compare(settings: Settings, a: str, b: str, *, as_json: bool = False) -> int:
     from sflow.backtest.quicktest import QuickTestService, compare
-    from sflow.backtest.report import fmt_metric
+    from sflow.backtest.report import clean, fmt_metric
 
     service = QuickTestService(settings)
     ra, rb = service.result(a), service.result(b)
     for r in (ra, rb):
         if not r.get("metrics"):
             raise SflowError(f"quick test {r['testId']} has no results ({r['status']})")
+    rows = compare(ra, rb)
+    if as_json:
+        table = [{"metric": n, "a": x, "b": y, "diff": d} for n, x, y, d in rows]
+        print(json.dumps({"a": a, "b": b, "metrics": clean(table)}, indent=2))
+        return 0
     print(f"{'metric':30s} {'A ' + a[:8]:>16s} {'B ' + b[:8]:>16s} {'B - A':>16s}")
-    for name, x, y, diff in compare(ra, rb):
+    for name, x, y, diff in rows:
         print(
             f"{name:30s} {fmt_metric(name, x):>16s} {fmt_metric(name, y):>16s} "
             f"{fmt_metric(name, diff):>16s}"

@@ -280,8 +280,18 @@ def test_stuck_tests_are_swept(service: QuickTestService, settings: Settings) ->
 
 
 def test_cli_backtest_json_history_and_compare(
-    settings: Settings, demo_data: Path, home: Path
+    service: QuickTestService,
+    settings: Settings,
+    demo_data: Path,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    other = service.submit(
+        _text("momentum_topk.sflow"),
+        str(EXAMPLES / "momentum_topk.sflow"),
+        strategy="momentum_pure",
+        options=QuickTestOptions(period="3M"),
+    )
     env = {
         **os.environ,
         "SFLOW_HOME": str(home),
@@ -344,7 +354,19 @@ def test_cli_backtest_json_history_and_compare(
         done = [r for r in rows if r["status"] == "COMPLETED"]
         assert done[0]["testId"] == data["testId"] and done[0]["metrics"]["trade_count"] > 0
         assert main(["backtest", "--history", str(EXAMPLES / "momentum_topk.sflow")]) == 0
-        assert main(["backtest", "--compare", done[0]["testId"], done[1]["testId"]]) == 0
+        assert service.wait(other, 120)["status"] == "COMPLETED"
+        a, b = done[0]["testId"], other
+        capsys.readouterr()
+        assert main(["backtest", "--compare", a, b, "--json"]) == 0
+        table = {r["metric"]: r for r in json.loads(capsys.readouterr().out)["metrics"]}
+        ra, rb = svc.result(a)["metrics"], svc.result(b)["metrics"]
+        assert table["trade_count"]["diff"] == rb["trade_count"] - ra["trade_count"]
+        assert main(["backtest", "--compare", a, b]) == 0
+        assert "annualized_return" in capsys.readouterr().out
+        assert main(["backtest", "--status", a]) == 0
+        assert "COMPLETED 100.0%" in capsys.readouterr().out
+        assert main(["backtest", "--status", "no-such-test"]) == 1
+        assert "no quick test 'no-such-test'" in capsys.readouterr().err
     finally:
         os.environ.pop("SFLOW_USER", None)
 
