@@ -72,6 +72,7 @@ __all__ = [
 ]
 
 TERMINAL = (COMPLETED, FAILED, CANCELLED)
+KEEP_FINISHED = 256  # finished tests whose handles a service keeps (status comes from the db)
 PENDING_AFTER = timedelta(hours=1)  # a queue may hold tests behind long runs: be patient
 JOB = "sflow.backtest.jobs:quick_test_job"
 StatusCallback = Callable[[dict[str, Any]], None]
@@ -235,6 +236,7 @@ class QuickTestService:
         tracked = _Tracked(None, threading.Event(), on_status, time.monotonic(), {})
         with self._lock:
             self._tracked[test_id] = tracked
+            self._forget_finished()
         if early_error:
             self._finished(test_id, tracked)
             return test_id
@@ -256,6 +258,12 @@ class QuickTestService:
             job_id=test_id,
         )
         return test_id
+
+    def _forget_finished(self, keep: int = KEEP_FINISHED) -> None:
+        """Bound the memory of a long-lived service: drop the oldest finished tests' handles."""
+        done = [k for k, t in self._tracked.items() if t.done.is_set()]
+        for key in done[: max(0, len(done) - keep)]:
+            del self._tracked[key]
 
     # -- worker callbacks (dispatcher thread) -----------------------------------------------
 
@@ -537,6 +545,12 @@ def shared_service(settings: Settings) -> QuickTestService:
         return _services[key]
 
 
+def _set_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
 def close_shared_services() -> None:
     """Stop the workers of :func:`shared_service` (server shutdown, tests)."""
     with _services_lock:
@@ -580,10 +594,11 @@ def run_quick_test(
         library=library,
         on_status=lambda s: (latest.append(s), on_status and on_status(s)),
     )
-    tracked = service._tracked[test_id]
+    tracked = service._tracked.get(test_id)
+    done = tracked.done if tracked is not None else _set_event()
     shown = None
     try:
-        while not tracked.done.wait(0.1):
+        while not done.wait(0.1):
             if cancelled is not None and cancelled():
                 service.cancel(test_id)
             if progress is not None and latest and latest[-1] is not shown:
@@ -594,7 +609,7 @@ def run_quick_test(
             progress(percent=final.get("percent"), message=str(final.get("status")).lower())
     except BaseException:
         service.cancel(test_id)
-        tracked.done.wait(5)
+        done.wait(5)
         raise
     status = service.status(test_id)
     return {
