@@ -96,6 +96,18 @@ class ScreenService:
             "date": date,
             "universe": universe,
         }
+        if cancelled is not None and cancelled():  # cancelled while it was being prepared
+            self._tx(lambda s: self._runs(s).finish(run_id, "cancelled"))
+            return {
+                "runId": run_id,
+                "status": "cancelled",
+                "strategy": gen.strategy,
+                "date": date,
+                "universe": chosen,
+                "rows": [],
+                "counts": {},
+                "error": None,
+            }
         own = self._worker is None
         worker = self._worker or Worker(warm=False)
         finished = threading.Event()

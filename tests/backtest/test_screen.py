@@ -85,3 +85,29 @@ def test_screen_failures_are_recorded(screens: ScreenService) -> None:
     assert out["status"] == "failed" and "unknown universe 'csi3000'" in out["error"]
     assert out["rows"] == []
     assert screens.status(out["runId"])["exitStatus"].startswith("unknown universe")
+
+
+def test_screen_cancel(screens: ScreenService) -> None:
+    out = screens.run(
+        SOURCE.read_text(), str(SOURCE), strategy="momentum_pure", cancelled=lambda: True
+    )
+    assert out["status"] == "cancelled" and out["rows"] == []
+    assert screens.status(out["runId"])["status"] == "cancelled"
+
+    def stop(status: dict) -> None:  # a caller that cancels once the first tickers are in
+        if status["processed"] >= 3:
+            calls.append(status)
+
+    calls: list[dict] = []
+    out = screens.run(
+        SOURCE.read_text(),
+        str(SOURCE),
+        strategy="momentum_pure",
+        on_status=stop,
+        cancelled=lambda: bool(calls),
+    )
+    assert out["status"] in ("cancelled", "completed")  # a 30-ticker screen may finish first
+    run = screens.status(out["runId"])
+    assert run["status"] == out["status"]
+    if out["status"] == "cancelled":
+        assert 3 <= run["processed"] < run["total"]
