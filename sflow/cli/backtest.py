@@ -127,6 +127,12 @@ def _run(settings: Settings, args: argparse.Namespace, service_cls: Any) -> int:
     from sflow.backtest.quicktest import QuickTestOptions
 
     text = _read(args.file)
+    if args.report:  # refuse a bad report path before spending a backtest on it
+        target = Path(args.report)
+        if target.is_dir() or not target.parent.is_dir():
+            raise UsageError(
+                f"--report {args.report}: not a writable file path (is the folder there?)"
+            )
     opts = QuickTestOptions(
         period=args.period,
         universe=args.universe,

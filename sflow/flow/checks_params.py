@@ -86,8 +86,15 @@ def param_diagnostics(node: FlowNode, template: Template) -> list[Diagnostic]:
         and isinstance(values.get("k"), int)
         and isinstance(values.get("n_drop"), int)
     ) and values["n_drop"] > values["k"]:
-        span = node.params["n_drop"].span if "n_drop" in node.params else node.func_span
-        diags.append(error("SF402", "`n_drop` cannot exceed `k`", span, parameter="n_drop"))
+        if "n_drop" in node.params:
+            span, message = node.params["n_drop"].span, "`n_drop` cannot exceed `k`"
+        else:
+            span = node.func_span
+            message = (
+                f"the default `n_drop={values['n_drop']}` exceeds `k={values['k']}`; "
+                f"set `n_drop` to at most {values['k']}"
+            )
+        diags.append(error("SF402", message, span, parameter="n_drop"))
     return diags
 
 

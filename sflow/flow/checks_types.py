@@ -50,6 +50,9 @@ def type_diagnostics(flow: Flow, library: TemplateLibrary) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for node in flow.nodes.values():
         template = library.get(node.template)
+        for kind, name, span in node.repeated:
+            code = "SF302" if kind == "input" else "SF407"
+            diags.append(error(code, f"the {kind} `{name}` is given twice", span))
         for reason, span in node.bad_inputs:
             if reason != "not connected":
                 diags.append(error("SF305", reason, span))

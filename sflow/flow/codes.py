@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "SF404": "Missing required parameter",
     "SF405": "Unknown parameter",
     "SF406": "Parameter violates the template's schema",
+    "SF407": "Parameter given twice",
     # SF5xx semantics
     "SF501": "Strategy has no signal",
     "SF502": "Strategy has no position node",

@@ -73,6 +73,7 @@ class FlowNode:
     params: dict[str, Param] = field(default_factory=dict)
     extra_positional: list[A.Span] = field(default_factory=list)  # arguments beyond the ports
     bad_inputs: list[tuple[str, A.Span]] = field(default_factory=list)  # (reason, span)
+    repeated: list[tuple[str, str, A.Span]] = field(default_factory=list)  # (kind, name, span)
     statement: int = 0  # index of the statement in the block that defines it
 
 
@@ -206,10 +207,16 @@ class _Lowering:
         for kw in call.kwargs:
             key = kw.name.name
             if template is not None and template.input(key) is not None:
+                if any(b.port == key for b in node.inputs):
+                    node.repeated.append(("input", key, kw.span))
+                    self._lower_leaf_refs(kw.value)
+                    continue
                 binding = self._bind(key, kw.value)
                 binding.keyword = True
                 binding.span = kw.span
                 node.inputs.append(binding)
+            elif key in node.params:
+                node.repeated.append(("parameter", key, kw.span))
             else:
                 node.params[key] = self._param(kw)
         return self._add(node)

@@ -145,20 +145,50 @@ def _param_expr(value: Any, where: str) -> A.Expr:
     raise SflowError(f"{where}: unsupported parameter value {value!r}")
 
 
+def _check_shape(flow: dict[str, Any]) -> None:
+    """Refuse a logic flow whose fields have the wrong JSON types, with a message saying which."""
+
+    def need(value: Any, kind: type, what: str) -> None:
+        if value is not None and not isinstance(value, kind):
+            expected = {list: "a list", dict: "an object", str: "a string"}[kind]
+            raise SflowError(f"{what} must be {expected}, got {type(value).__name__}")
+
+    need(flow.get("nodes"), list, "`nodes`")
+    need(flow.get("edges"), list, "`edges`")
+    need(flow.get("settings"), dict, "`settings`")
+    need(flow.get("tests"), list, "`tests`")
+    need(flow.get("title"), str, "`title`")
+    for n in flow.get("nodes") or []:
+        need(n, dict, "each node")
+        node_id = n.get("id")
+        if not isinstance(node_id, str) or not _IDENT.match(node_id.lstrip("_") or "_"):
+            raise SflowError(f"node id {node_id!r} is not a name")
+        if not isinstance(n.get("template"), str) or not _IDENT.match(n["template"]):
+            raise SflowError(f"node `{node_id}` needs a `template` name")
+        need(n.get("params"), dict, f"`params` of node `{node_id}`")
+    for e in flow.get("edges") or []:
+        need(e, dict, "each edge")
+        for key in ("source", "target", "source_port", "target_port"):
+            need(e.get(key), str, f"`{key}` of an edge")
+    for t in flow.get("tests") or []:
+        need(t, dict, "each test")
+        if not isinstance(t.get("name"), str) or not _IDENT.match(t["name"]):
+            raise SflowError(f"test name {t.get('name')!r} is not a name")
+        need(t.get("settings"), dict, f"`settings` of test `{t['name']}`")
+
+
 class _Rebuild:
     def __init__(self, data: dict[str, Any], library: TemplateLibrary) -> None:
         self.data = data
         self.library = library
         self.nodes: dict[str, dict[str, Any]] = {}
-        for n in data.get("nodes", []):
-            if not isinstance(n, dict) or not isinstance(n.get("id"), str) or not n.get("template"):
-                raise SflowError(f"every node needs an `id` and a `template`: {n!r}")
+        for n in data.get("nodes") or []:
             if n["id"] in self.nodes:
                 raise SflowError(f"duplicate node id `{n['id']}`")
             self.nodes[n["id"]] = n
         self.inputs: dict[str, list[dict[str, Any]]] = {k: [] for k in self.nodes}
         self.uses: dict[str, int] = dict.fromkeys(self.nodes, 0)
-        for e in data.get("edges", []):
+        for e in data.get("edges") or []:
             target, source = e.get("target"), e.get("source")
             if target not in self.nodes:
                 raise SflowError(f"edge into unknown node `{target}`")
@@ -246,10 +276,13 @@ class _Rebuild:
 def json_to_document(data: Any, library: TemplateLibrary) -> A.Document:
     """Rebuild the AST of one logic flow (an object) or several (a list of objects)."""
     flows = data if isinstance(data, list) else [data]
+    if not flows:
+        raise SflowError("the JSON holds no logic flow")
     blocks: list[A.Block] = []
     for flow in flows:
         if not isinstance(flow, dict):
             raise SflowError("a logic flow must be a JSON object")
+        _check_shape(flow)
         if flow.get("version") != VERSION:
             raise SflowError(f"unsupported logic-flow version {flow.get('version')!r} (expected 1)")
         name = flow.get("strategy")

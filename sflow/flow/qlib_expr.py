@@ -7,6 +7,7 @@ validated literals. Every result passes `security.check_expression` before anyon
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -135,6 +136,8 @@ def _literal(template: Template, name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int | float):
+        if not math.isfinite(value):  # the parameter layer reports it
+            raise ExpressionError(f"parameter `{name}` is not a finite number")
         return format_number(value)
     if isinstance(value, str):
         # Only enum identifiers (e.g. a field name) may be spliced into an expression.

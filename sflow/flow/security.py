@@ -12,6 +12,7 @@ Two gates:
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ PAIR_ROLLING_OPS = {"Corr", "Cov"}
 QLIB_OPERATORS = UNARY_OPS | PAIR_OPS | ROLLING_OPS | PAIR_ROLLING_OPS | {"If", "Quantile"}
 
 MAX_TEXT = 4000
+MAX_WINDOW = 10_000
 MAX_DEPTH = 60
 _FIELD_PREFIX = "sflowfield_"
 _FIELD = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -122,6 +124,8 @@ class _Builder:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int | float):
                 raise _Reject("SF602", "only numbers are allowed as constants (no strings)")
+            if not math.isfinite(node.value):
+                raise _Reject("SF602", "numbers must be finite")
             return format_number(node.value)
         if isinstance(node, ast.Name):
             if node.id.startswith(_FIELD_PREFIX):
@@ -187,6 +191,10 @@ class _Builder:
             window = _number(args[window_index])
             if window is None:
                 raise _Reject("SF602", f"the window of `{name}` must be a number")
+            if not math.isfinite(window) or abs(window) > MAX_WINDOW:
+                raise _Reject("SF602", f"the window of `{name}` must be at most {MAX_WINDOW} bars")
+            if name != "EMA" and window != int(window):
+                raise _Reject("SF602", f"the window of `{name}` must be a whole number of bars")
             if name == "Ref" and window < 0:
                 raise _Reject(
                     "SF605",

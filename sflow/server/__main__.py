@@ -25,15 +25,20 @@ def main(argv: list[str] | None = None) -> int:
         from sflow.cli.lang import run_check
 
         return run_guarded(lambda: run_check(args.check, args.format))
-    from sflow.server.app import serve
-
+    tcp = None
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
-        if not port.isdigit():
-            parser.error("--tcp expects HOST:PORT")
-        serve(tcp=(host or "127.0.0.1", int(port)))
-    else:
-        serve()
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            parser.error("--tcp expects HOST:PORT with a port between 1 and 65535")
+        tcp = (host or "127.0.0.1", int(port))
+    from sflow.server.app import serve
+
+    try:
+        serve(tcp=tcp)
+    except OSError as exc:  # port in use, unknown host…: one line, not a traceback
+        where = f" on {args.tcp}" if args.tcp else ""
+        print(f"sflow-lsp: cannot serve{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,6 +32,13 @@ log = logging.getLogger("sflow.server")
 
 
 class SflowServer(LanguageServer):
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Out-of-band failures (a notification for an unknown document, a malformed message) go
+        to the log, not to an error pop-up: the user can do nothing about them."""
+        self.window_log_message(
+            T.LogMessageParams(type=T.MessageType.Warning, message=f"sflow-lsp: {error!r}")
+        )
+
     def __init__(self) -> None:
         super().__init__(
             "sflow-lsp", VERSION, text_document_sync_kind=T.TextDocumentSyncKind.Incremental

@@ -10,6 +10,7 @@ Contract: SFLOW, TEST, EXPRESSIONS, load_signals, build_strategy, run, main (sfl
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 from collections.abc import Callable
@@ -511,6 +512,23 @@ def run(
     }
 
 
+def check_arguments(provider_uri: str | None, start: str | None, end: str | None) -> str | None:
+    """A message for arguments the backtest cannot use (so the user sees no traceback)."""
+    if provider_uri is not None and not (Path(provider_uri) / "calendars" / "day.txt").is_file():
+        return f"{provider_uri} is not a qlib data directory (no calendars/day.txt)"
+    days = []
+    for name, value in (("--start", start), ("--end", end)):
+        if value is None:
+            continue
+        try:
+            days.append(datetime.date.fromisoformat(value))
+        except ValueError:
+            return f"{name} {value}: expected a date YYYY-MM-DD"
+    if start is not None and end is not None and days[0] >= days[1]:
+        return "--start must be before --end"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python <module> --provider-uri DIR [--start D] [--end D] [--json]``."""
     parser = argparse.ArgumentParser(description="Backtest the generated sflow strategy.")
@@ -519,7 +537,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", help="last day (default: the last tradable day of the data)")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     args = parser.parse_args(argv)
-    result = run(args.provider_uri, args.start, args.end)
+    problem = check_arguments(args.provider_uri, args.start, args.end)
+    if problem:
+        parser.error(problem)
+    try:
+        result = run(args.provider_uri, args.start, args.end)
+    except (ValueError, IndexError, KeyError, OSError) as exc:
+        raise SystemExit(f"error: the backtest failed: {exc}") from None
     if args.json:
         print(json.dumps({"sflow": SFLOW, **result}, indent=2, sort_keys=True))
     else:
