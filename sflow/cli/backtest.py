@@ -129,9 +129,9 @@ def _run(settings: Settings, args: argparse.Namespace, service_cls: Any) -> int:
     text = _read(args.file)
     if args.report:  # refuse a bad report path before spending a backtest on it
         target = Path(args.report)
-        if target.is_dir() or not target.parent.is_dir():
+        if target.is_dir():
             raise UsageError(
-                f"--report {args.report}: not a writable file path (is the folder there?)"
+                f"--report {args.report}: is a folder; give a file such as report.html"
             )
     opts = QuickTestOptions(
         period=args.period,
