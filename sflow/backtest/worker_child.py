@@ -12,6 +12,7 @@ When stdin closes (the parent died), the child exits: a worker never outlives it
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import pickle
@@ -103,10 +104,29 @@ class _Child:
         except Exception as exc:
             from sflow.errors import SflowError
 
+            if _out_of_memory(exc):  # under RLIMIT_AS, mmap failures surface as OS/import errors
+                self.send(
+                    (
+                        "error",
+                        job_id,
+                        "memory",
+                        "the job ran out of memory (worker memory limit)",
+                        "",
+                    )
+                )
+                return False
+
             kind = "user" if isinstance(exc, SflowError) else "internal"
             text = str(exc) if kind == "user" else f"{type(exc).__name__}: {exc}"
             self.send(("error", job_id, kind, text, traceback.format_exc()))
         return True
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    text = str(exc)
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOMEM) or (
+        "failed to map segment" in text or "Cannot allocate memory" in text
+    )
 
 
 def main() -> None:
