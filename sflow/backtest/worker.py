@@ -297,13 +297,22 @@ class Worker:
             else f"exited with code {code}"
         )
         text = f"worker process {how}" + (f": {tail.splitlines()[-1]}" if tail else "")
+        kind = "crash"
+        if self.memory_mb and any(
+            sign in (tail or "")
+            for sign in ("MemoryError", "failed to map segment", "Cannot allocate memory")
+        ):
+            kind, text = (
+                "memory",
+                f"the job ran out of memory (worker memory limit {self.memory_mb} MB)",
+            )
         self._finish(
             job,
             JobOutcome(
                 job.id,
                 FAILED,
                 error=text,
-                error_kind="crash",
+                error_kind=kind,
                 traceback=tail or None,
                 elapsed=time.monotonic() - t0,
             ),
