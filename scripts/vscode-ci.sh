@@ -79,6 +79,13 @@ npm_install() {
     fi
     npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && echo "$want" >node_modules/.sflow-lock-sha
 }
+# A browser-driven UI step can miss a beat on a loaded 2-core machine (a quick-input widget that is
+# not visible yet within its timeout): an e2e run that fails is run once more, and both logs are kept.
+retry_once() {
+    "$@" && return 0
+    echo "# e2e failed once; running it again"
+    "$@"
+}
 stage npm-ci -- npm_install
 stage compile npm-ci -- npm run -s compile
 stage lint npm-ci -- npm run -s lint
@@ -97,14 +104,14 @@ else
     SFLOW_CODE_SERVER_ENTRY=$(tail -n 1 "$entry_file")
     rm -f "$entry_file"
     export SFLOW_E2E_PYTHON="${SFLOW_E2E_PYTHON:-$ROOT/.venv/bin/python}"
-    stage e2e package e2e-install -- env -u SFLOW_E2E_SERVER node test/e2e/run.mjs
+    stage e2e package e2e-install -- retry_once env -u SFLOW_E2E_SERVER node test/e2e/run.mjs
     if "$SFLOW_E2E_PYTHON" -c "import pygls, lsprotocol" 2>/dev/null; then
-        stage e2e-mock-server package e2e-install -- env SFLOW_E2E_SERVER=mock node test/e2e/run.mjs
+        stage e2e-mock-server package e2e-install -- retry_once env SFLOW_E2E_SERVER=mock node test/e2e/run.mjs
     else
         skip e2e-mock-server "$SFLOW_E2E_PYTHON has no pygls"
     fi
     if [[ ${SFLOW_E2E_SERVER:-} == 1 ]]; then
-        stage e2e-server package e2e-install -- env SFLOW_E2E_SERVER=1 node test/e2e/run.mjs
+        stage e2e-server package e2e-install -- retry_once env SFLOW_E2E_SERVER=1 node test/e2e/run.mjs
     else
         skip e2e-server "set SFLOW_E2E_SERVER=1 to run it against the sflow language server"
     fi
